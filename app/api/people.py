@@ -1,0 +1,46 @@
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from app.api.deps import (
+    NOT_FOUND,
+    SORT_HELP,
+    CountryCode,
+    Limit,
+    Offset,
+    SnapshotDep,
+    document_or_404,
+    order,
+    page_response,
+)
+from app.models import Person
+from app.schemas import Page, PersonPublic
+
+router = APIRouter(prefix="/people", tags=["people"])
+t = Person.__table__  # type: ignore[attr-defined]
+SORTS = {"id": t.c.id, "name": t.c.name}
+
+
+@router.get("", summary="List people", response_model=Page[PersonPublic])
+def list_people(
+    snap: SnapshotDep,
+    country: CountryCode = None,
+    sort: Annotated[Literal["name", "-name", "id", "-id"], Query(description=SORT_HELP)] = "name",
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> Response:
+    """Everyone who took part in a dialogue or is named in its facts."""
+    keys = select(t.c.id)
+    if country:
+        keys = keys.where(t.c.country == country.upper())
+    return page_response(snap.page("person", keys, order(sort, SORTS, t.c.id), limit, offset), snap)
+
+
+@router.get("/{person_id}", summary="One person", response_model=PersonPublic, responses=NOT_FOUND)
+def get_person(
+    snap: SnapshotDep, person_id: Annotated[str, Path(max_length=100, examples=["wang-yi"])]
+) -> Response:
+    """A person with their participations (role and title then) and what they stated."""
+    return document_or_404(snap, "person", person_id, "person")

@@ -1,0 +1,36 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from app.api.deps import NOT_FOUND, Limit, Offset, SnapshotDep, document_or_404, page_response
+from app.models import Statement
+from app.schemas import Page, StatementPublic
+
+router = APIRouter(prefix="/statements", tags=["statements"])
+t = Statement.__table__  # type: ignore[attr-defined]
+
+
+@router.get("", summary="List statements (assessments)", response_model=Page[StatementPublic])
+def list_statements(
+    snap: SnapshotDep,
+    dialogue: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Dialogue id.")] = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> Response:
+    """Assessments that commit no one ("partners, not rivals"), kept apart from commitments."""
+    keys = select(t.c.id)
+    if dialogue is not None:
+        keys = keys.where(t.c.dialogue_id == dialogue)
+    return page_response(snap.page("statement", keys, [t.c.id], limit, offset), snap)
+
+
+@router.get(
+    "/{statement_id}", summary="One statement", response_model=StatementPublic, responses=NOT_FOUND
+)
+def get_statement(
+    snap: SnapshotDep, statement_id: Annotated[int, Path(ge=1, le=2**31 - 1, examples=[1])]
+) -> Response:
+    """An assessment with its speaker and evidence."""
+    return document_or_404(snap, "statement", str(statement_id), "statement")

@@ -1,0 +1,1 @@
+"""The seed: its format, its checks, and the loader that writes it."""

@@ -1,0 +1,46 @@
+"""`python -m app.seed load|check`: the one way every user loads the curated seed."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.db import make_engine
+from app.seed.load import load
+from app.seed.verify import SeedError, read_seed
+from app.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="python -m app.seed", description=__doc__)
+    parser.add_argument(
+        "command", choices=["load", "check"], help="load: migrate and load; check: verify only"
+    )
+    parser.add_argument("--seed", type=Path, default=settings.seed_dir, help="seed folder")
+    parser.add_argument("--database-url", default=settings.database_url)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            seed = read_seed(args.seed)
+            print(f"seed ok: {args.seed} ({seed.checksum[:12]})")
+            return 0
+        if args.database_url.startswith("sqlite:///"):
+            Path(args.database_url.removeprefix("sqlite:///")).parent.mkdir(
+                parents=True, exist_ok=True
+            )
+        result = load(make_engine(args.database_url), args.seed)
+    except SeedError as exc:
+        print(
+            f"seed refused: {len(exc.problems)} problem(s); the database was not changed",
+            file=sys.stderr,
+        )
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    state = "loaded" if result.changed else "already loaded, nothing changed"
+    print(f"dataset version {result.version}: {state}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
