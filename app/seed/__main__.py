@@ -1,16 +1,26 @@
-"""`python -m app.seed load|check`: the one way every user loads the curated seed."""
+"""`python -m app.seed load|check`: the one way every user loads the curated seed.
+
+`python -m app.seed draft READOUT` drafts a seed file from a readout in plain text, and
+`python -m app.seed score READOUT` scores that draft against the curated seed (see app.seed.draft).
+"""
 
 import argparse
 import sys
 from pathlib import Path
 
 from app.db import make_engine
+from app.seed.draft import main as draft_main
 from app.seed.load import load
 from app.seed.verify import SeedError, read_seed
 from app.settings import get_settings
 
+DRAFT_COMMANDS = ("draft", "score")
+
 
 def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] and args_in[0] in DRAFT_COMMANDS:
+        return draft_main(args_in)
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="python -m app.seed", description=__doc__)
     parser.add_argument(
