@@ -1,8 +1,8 @@
-"""The engine and the naming convention; nothing here knows the tables."""
+"""Engines and the naming convention; nothing here knows the tables."""
 
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, make_url
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
@@ -17,21 +17,55 @@ SQLModel.metadata.naming_convention = {
 metadata: MetaData = SQLModel.metadata
 
 
-def make_engine(url: str, timeout: float = 5.0, pool_size: int = 5) -> Engine:
+def make_engine(
+    url: str,
+    timeout: float = 5.0,
+    pool_size: int = 5,
+    max_overflow: int = 5,
+    read_only: bool = False,
+) -> Engine:
+    """An engine whose every wait is bounded by `timeout` seconds.
+
+    `read_only` is for the API: on SQLite it opens the file read-only, so a server never
+    creates an empty database where it expected data (a missing file answers 503)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": timeout, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite leaves reads outside any transaction; emit BEGIN ourselves so that every
-        # connection's statements share one snapshot (and DDL is transactional too).
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
-        return engine
+        return _sqlite_engine(url, timeout, read_only)
+    millis = int(timeout * 1000)
     return create_engine(
         url,
         pool_size=pool_size,
+        max_overflow=max_overflow,
         pool_pre_ping=True,
         pool_timeout=timeout,
-        connect_args={"connect_timeout": max(1, int(timeout))},
+        connect_args={
+            "connect_timeout": max(1, round(timeout)),
+            "options": f"-c statement_timeout={millis} -c lock_timeout={millis}",
+        },
     )
+
+
+def _sqlite_engine(url: str, timeout: float, read_only: bool) -> Engine:
+    path = make_url(url).database
+    if read_only and path and path != ":memory:":
+        url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    engine = create_engine(url, connect_args={"timeout": timeout, "check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_pragmas if not read_only else _sqlite_reader)
+    # pysqlite leaves reads outside any transaction; emit BEGIN ourselves so that every
+    # connection's statements share one snapshot (and DDL is transactional too).
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    return engine
+
+
+def _sqlite_reader(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event emits BEGIN
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers keep their snapshot while a load writes
+    cursor.close()
 
 
 def snapshot_engine(engine: Engine) -> Engine:
@@ -39,11 +73,3 @@ def snapshot_engine(engine: Engine) -> Engine:
     if engine.dialect.name == "postgresql":
         return engine.execution_options(isolation_level="REPEATABLE READ")
     return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event emits BEGIN
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
 
-from app.api.deps import BadParameter, NotFound
+from app.api.deps import BadParameter, NotAcceptable, NotFound
+from app.api.lists import BadCursor
 
 log = logging.getLogger("app.errors")
 PROBLEM = "application/problem+json"
@@ -46,6 +47,20 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for these error statuses, with the media type really sent."""
+    from app.schemas import Problem
+
+    return {
+        status: {
+            "description": TITLES[status],
+            "model": Problem,
+            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
@@ -71,6 +86,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:
         return problem(404, exc.detail, request.url.path)
+
+    @app.exception_handler(BadCursor)
+    async def bad_cursor(request: Request, exc: BadCursor) -> JSONResponse:
+        errors = [{"parameter": "cursor", "in": "query", "reason": exc.reason}]
+        return problem(400, f"cursor: {exc.reason}", request.url.path, errors=errors)
+
+    @app.exception_handler(NotAcceptable)
+    async def not_acceptable(request: Request, exc: NotAcceptable) -> JSONResponse:
+        return problem(406, str(exc), request.url.path, available=exc.offered)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -1,23 +1,45 @@
-"""`create_app()`: settings, database, routers and error handlers in one place."""
+"""`create_app()`: settings, database, routers, docs and the edge layers in one place."""
 
-from fastapi import FastAPI
+import base64
+import contextlib
+import hashlib
+import re
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+from alembic.script import ScriptDirectory
+from fastapi import Depends, FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import Receive, Scope, Send
 
 from app import __version__, errors
 from app.api import (
     commitments,
+    dataset,
     dialogues,
     health,
     indicators,
     people,
+    search,
     series,
     sources,
     statements,
     vocabulary,
 )
+from app.api.deps import require_acceptable
 from app.db import make_engine, snapshot_engine
+from app.edge.cache import ResponseCache
+from app.edge.guard import Guard
+from app.edge.observe import Metrics, Observe, access_logger
+from app.edge.ratelimit import RateLimit
+from app.edge.representations import Representations
 from app.read import Reader
+from app.seed.load import alembic_config
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -28,6 +50,11 @@ Every fact carries its **evidence**: the exact words of its source with their pl
 text (Unicode code point offsets, end exclusive), checked when the data was loaded. A fact
 that cannot be traced to its source is not served. Follow an evidence `link`
 (`/sources/{id}#char=start,end`, RFC 5147) to read the span in its document.
+
+Every list pages with `limit` and `offset` or the `cursor` of its `next` link (RFC 8288
+`Link` headers too), and answers as CSV with `Accept: text/csv` or `format=csv`. Responses
+carry a strong `ETag` (send `If-None-Match` for a 304) and `X-Dataset-Version`. Errors are
+RFC 9457 problem details (`application/problem+json`).
 """
 
 TAGS = [
@@ -42,37 +69,182 @@ TAGS = [
     {"name": "series", "description": "Recurring dialogues and their editions in order."},
     {"name": "vocabulary", "description": "Areas, named entities and countries used to filter."},
     {"name": "sources", "description": "The documents behind the facts, and every span cited."},
+    {"name": "search", "description": "Ranked full-text search over facts and source text."},
+    {"name": "dataset", "description": "The dataset's version, counts, checksums and downloads."},
     {"name": "health", "description": "Liveness and readiness for operators."},
 ]
+STATIC = "/static-offline-docs"
+DATA_ERRORS = errors.documented(400, 404, 405, 406, 414, 422, 500, 503)
+ROUTERS = (
+    dialogues,
+    commitments,
+    indicators,
+    people,
+    statements,
+    series,
+    vocabulary,
+    sources,
+    search,
+    dataset,
+)
 
 
 def operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    app = FastAPIOffline(
+def script_hashes(html: str) -> str:
+    """CSP hashes of a page's inline scripts, so the docs run offline under a strict policy."""
+    hashes = []
+    for body in re.findall(r"<script>(.*?)</script>", html, flags=re.S):
+        digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        hashes.append(f"'sha256-{digest}'")
+    return " ".join(hashes)
+
+
+def docs_page(app: FastAPI, path: str, html: str) -> bytes:
+    app.add_api_route(path, lambda: HTMLResponse(html), include_in_schema=False)
+    return (
+        f"default-src 'none'; script-src 'self' {script_hashes(html)}; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+        "worker-src 'self' blob:; frame-ancestors 'none'"
+    ).encode()
+
+
+def add_docs(app: FastAPI) -> dict[str, bytes]:
+    swagger = get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title=f"{app.title} - docs",
+        swagger_js_url=f"{STATIC}/swagger-ui-bundle.js",
+        swagger_css_url=f"{STATIC}/swagger-ui.css",
+        swagger_favicon_url=f"{STATIC}/favicon.png",
+    ).body
+    redoc = get_redoc_html(
+        openapi_url="/openapi.json",
+        title=f"{app.title} - ReDoc",
+        redoc_js_url=f"{STATIC}/redoc.standalone.js",
+        redoc_favicon_url=f"{STATIC}/favicon.png",
+        with_google_fonts=False,
+    ).body
+    return {
+        "/docs": docs_page(app, "/docs", bytes(swagger).decode()),
+        "/redoc": docs_page(app, "/redoc", bytes(redoc).decode()),
+    }
+
+
+def problem_media_types(app: FastAPI) -> None:
+    """Document error responses with the media type really sent: application/problem+json."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original()
+            for path in schema["paths"].values():
+                for operation in path.values():
+                    for status, response in operation.get("responses", {}).items():
+                        content = response.get("content", {})
+                        if status[0] in "45" and "application/json" in content:
+                            content[errors.PROBLEM] = content.pop("application/json")
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+class Edge:
+    """The ASGI app served: the API wrapped in its edge layers (pure ASGI, outside routing).
+
+    Outermost first: request id, log and metrics; the rate limit; method, URL, CORS and
+    security headers; ETag, 304, gzip and HEAD; then FastAPI's routing."""
+
+    def __init__(self, api: FastAPI, settings: Settings, docs_csp: dict[str, bytes]):
+        self.api = api
+        self.state = api.state
+        clock = api.state.reader.clock
+        metrics = api.state.metrics
+        cache = ResponseCache(settings.cache_bytes) if settings.cache_bytes else None
+        self.cache = cache
+        asgi: Any = Representations(
+            api, clock.get, cache, metrics.cache_result, passthrough=(STATIC,)
+        )
+        asgi = Guard(asgi, clock.get, settings.cors_origins, docs_csp)
+        if settings.rate_limit_per_minute:
+            asgi = RateLimit(
+                asgi, settings.rate_limit_per_minute, exempt=("/health", "/ready", "/metrics")
+            )
+        self.asgi = Observe(asgi, api.state.metrics, api.state.access_log)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.asgi(scope, receive, send)
+
+
+def poll_versions(state: Any, every: float, stop: threading.Event) -> None:
+    """Notice a newly loaded dataset within `every` seconds, even with no traffic."""
+    while not stop.wait(every):
+        with contextlib.suppress(SQLAlchemyError):
+            state.metrics.serving(state.reader.clock.current(state.reader.engine))
+
+
+def build_api(settings: Settings) -> tuple[FastAPI, dict[str, bytes]]:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        poller = threading.Thread(
+            target=poll_versions, args=(app.state, settings.version_poll_seconds, stop), daemon=True
+        )
+        poller.start()
+        if app.state.log_listener is not None:
+            app.state.log_listener.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            poller.join(timeout=5)
+            if app.state.log_listener is not None:
+                app.state.log_listener.stop()
+            engine.dispose()
+
+    api = FastAPIOffline(
         title="Bilateral Facts API",
         version=__version__,
         description=DESCRIPTION,
         openapi_tags=TAGS,
         generate_unique_id_function=operation_id,
+        docs_url=None,
+        redoc_url=None,
+        static_url=STATIC,
+        lifespan=lifespan,
     )
-    engine = make_engine(settings.database_url, settings.db_timeout_seconds, settings.pool_size)
-    app.state.engine = engine
-    app.state.reader = Reader(snapshot_engine(engine))
-    errors.install(app)
-    for module in (
-        dialogues,
-        commitments,
-        indicators,
-        people,
-        statements,
-        series,
-        vocabulary,
-        sources,
-        health,
-    ):
-        app.include_router(module.router)
-    return app
+    timeout = settings.db_timeout_seconds
+    engine = make_engine(
+        settings.read_database_url or settings.database_url,
+        timeout,
+        settings.pool_size,
+        settings.max_overflow,
+        read_only=True,
+    )
+    api.state.engine = engine
+    api.state.reader = Reader(snapshot_engine(engine))
+    api.state.metrics = Metrics()
+    api.state.head_revision = head_revision()
+    api.state.access_log, api.state.log_listener = None, None
+    if settings.access_log:
+        api.state.access_log, api.state.log_listener = access_logger(settings.log_format)
+    errors.install(api)
+    for module in ROUTERS:
+        api.include_router(
+            module.router, dependencies=[Depends(require_acceptable)], responses=DATA_ERRORS
+        )
+    api.include_router(health.router)
+    problem_media_types(api)
+    return api, add_docs(api)
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def create_app(settings: Settings | None = None) -> Edge:
+    settings = settings or get_settings()
+    api, docs_csp = build_api(settings)
+    return Edge(api, settings, docs_csp)

@@ -219,3 +219,18 @@ class DatasetVersion(SQLModel, table=True):
     loaded_at: dt.datetime
     seed_sha256: str
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class SearchEntry(SQLModel, table=True):
+    """One searchable passage: a fact's words, or a paragraph of a source's text.
+
+    SQLite indexes it with FTS5 (`search_fts`), PostgreSQL with a GIN full-text index;
+    both are made by the migration, outside these models."""
+
+    __tablename__ = "search_entry"
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    kind: str = Field(index=True)  # "commitment", "indicator", "dialogue", "statement", "source"
+    key: str
+    title: str
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    link: str

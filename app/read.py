@@ -4,12 +4,13 @@ Every request reads one snapshot: one transaction in which the dataset version, 
 and the documents are read together, so a response is wholly from one loaded dataset.
 """
 
+import operator
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from app import models as m
@@ -19,24 +20,78 @@ dataset_version = m.DatasetVersion.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
+class Order:
+    """A list's order: one column (or none), then the key as the tiebreak; missing values last."""
+
+    column: Any | None
+    key: Any
+    descending: bool = False
+
+    def clauses(self) -> list[Any]:
+        cols = [self.column, self.key] if self.column is not None else [self.key]
+        if self.descending:
+            return [c.desc().nulls_last() for c in cols]
+        return [c.asc().nulls_last() for c in cols]
+
+    def after(self, values: Sequence[Any]) -> Any:
+        """Rows strictly after the row whose (column, key) values are `values` (a keyset cursor)."""
+        beyond = operator.lt if self.descending else operator.gt
+        *col_value, key_value = values
+        key_after = beyond(self.key, bindparam(None, key_value, type_=self.key.type))
+        if self.column is None:
+            return key_after
+        (value,) = col_value
+        if value is None:  # the cursor is among the missing values, which come last
+            return and_(self.column.is_(None), key_after)
+        bound = bindparam(None, value, type_=self.column.type)
+        return or_(
+            beyond(self.column, bound),
+            and_(self.column == bound, key_after),
+            self.column.is_(None),
+        )
+
+
+@dataclass(frozen=True)
 class PageOfDocs:
     total: int
     limit: int
-    offset: int
+    offset: int  # the position of the first item in the whole list
     bodies: list[str]
+    last: tuple[Any, ...] | None  # the last row's (column, key) values, for the next cursor
 
-    def json(self) -> bytes:
-        items = ",".join(self.bodies)
-        head = f'{{"total":{self.total},"limit":{self.limit},"offset":{self.offset},"items":['
-        return (head + items + "]}").encode()
+    @property
+    def has_next(self) -> bool:
+        return self.offset + len(self.bodies) < self.total
+
+
+class VersionClock:
+    """The newest dataset version this process has seen; the edge stamps it on responses."""
+
+    def __init__(self) -> None:
+        self.value: int | None = None
+
+    def get(self) -> int | None:
+        return self.value
+
+    def saw(self, version: int | None) -> None:
+        if version is not None and (self.value is None or version > self.value):
+            self.value = version
+
+    def current(self, engine: Engine) -> int | None:
+        """Ask the database for the newest version (the poller calls this)."""
+        with engine.connect() as conn:
+            version = conn.execute(select(func.max(dataset_version.c.version))).scalar()
+        self.saw(version)
+        return version
 
 
 class Snapshot:
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, clock: VersionClock):
         self.conn = conn
         self.version: int | None = conn.execute(
             select(func.max(dataset_version.c.version))
         ).scalar()
+        clock.saw(self.version)
 
     def document(self, kind: str, key: str) -> str | None:
         return self.conn.execute(
@@ -50,32 +105,42 @@ class Snapshot:
         self,
         kind: str,
         keys: Select[Any],
-        order_by: Sequence[ColumnElement[Any]],
+        order: Order,
         limit: int,
-        offset: int,
+        offset: int = 0,
+        after: Sequence[Any] | None = None,
     ) -> PageOfDocs:
-        """A page of `kind` documents whose keys the one-column query `keys` selects."""
+        """A page of `kind` documents whose keys the one-column query `keys` selects.
+
+        With `after` (a keyset cursor's values) the page starts after that row, and `offset`
+        only says where that is in the whole list; otherwise `offset` rows are skipped."""
         total = self.conn.execute(select(func.count()).select_from(keys.subquery())).scalar_one()
-        page = [
-            str(k)
-            for k in self.conn.execute(
-                keys.order_by(*order_by).limit(limit).offset(offset)
-            ).scalars()
-        ]
-        rows = self.conn.execute(
+        query = keys if order.column is None else keys.add_columns(order.column)
+        if after is not None:
+            query = query.where(order.after(after))
+        else:
+            query = query.offset(offset)
+        rows = self.conn.execute(query.order_by(*order.clauses()).limit(limit)).all()
+        page = [str(row[0]) for row in rows]
+        found = self.conn.execute(
             select(document.c.key, document.c.body).where(
                 document.c.kind == kind, document.c.key.in_(page)
             )
         )
-        bodies = {key: body for key, body in rows}
-        return PageOfDocs(total, limit, offset, [bodies[k] for k in page])
+        bodies = {key: body for key, body in found}
+        last = None
+        if rows:
+            row = rows[-1]
+            last = (row[0],) if order.column is None else (row[1], row[0])
+        return PageOfDocs(total, limit, offset, [bodies[k] for k in page], last)
 
 
 class Reader:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.clock = VersionClock()
 
     @contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
         with self.engine.connect() as conn, conn.begin():
-            yield Snapshot(conn)
+            yield Snapshot(conn, self.clock)

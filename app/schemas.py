@@ -257,8 +257,10 @@ class Health(Public):
 
 
 class Ready(Public):
-    status: str
-    database: str
+    status: str = Field(examples=["ready"])
+    database: str = Field(examples=["up"], description="`up` or `down`.")
+    schema_revision: str | None = Field(default=None, description="The migration applied.")
+    schema_at_head: bool = False
     dataset_version: int | None
 
 

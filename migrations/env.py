@@ -10,12 +10,21 @@ from app.settings import get_settings
 target_metadata = models.metadata
 
 
+# Full-text search structures that only one database has, made by hand in the migrations.
+NOT_IN_MODELS = ("search_fts", "ix_search_entry_fulltext")
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    return not (name or "").startswith(NOT_IN_MODELS)
+
+
 def run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

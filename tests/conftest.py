@@ -65,7 +65,9 @@ def seeded_url(
 
 @pytest.fixture(scope="session")
 def app_settings(seeded_url: str) -> Settings:
-    return Settings(database_url=seeded_url)
+    """The app's settings for tests: no response cache, so each request reaches the
+    database (tests/test_edge.py proves the cache answers the same bytes), and no access log."""
+    return Settings(database_url=seeded_url, cache_bytes=0, access_log=False)
 
 
 @pytest.fixture(scope="session")

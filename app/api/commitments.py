@@ -7,17 +7,14 @@ from sqlalchemy import exists, select
 from app.api.deps import (
     NOT_FOUND,
     SLUG_PATTERN,
-    SORT_HELP,
     CountryCode,
-    Limit,
-    Offset,
     SnapshotDep,
     document_or_404,
-    order,
-    page_response,
+    order_of,
     require_known,
     words_filter,
 )
+from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
 from app.models import Area, Commitment, CommitmentArea, CommitmentCountry, Dialogue, Mention
 from app.schemas import CommitmentPublic, Page
 
@@ -30,9 +27,15 @@ dialogues = Dialogue.__table__  # type: ignore[attr-defined]
 SORTS = {"id": t.c.id, "point": t.c.point, "dialogue": t.c.dialogue_id}
 
 
-@router.get("", summary="List commitments and proposals", response_model=Page[CommitmentPublic])
+@router.get(
+    "",
+    summary="List commitments and proposals",
+    response_model=Page[CommitmentPublic],
+    responses=LIST_RESPONSES,
+)
 def list_commitments(
     snap: SnapshotDep,
+    paging: PagingDep,
     area: Annotated[
         list[str] | None,
         Query(
@@ -67,8 +70,6 @@ def list_commitments(
         Literal["id", "-id", "point", "-point", "dialogue", "-dialogue"],
         Query(description=SORT_HELP),
     ] = "id",
-    limit: Limit = 20,
-    offset: Offset = 0,
 ) -> Response:
     """What each side proposed and what both sides agreed, each with its evidence.
 
@@ -99,8 +100,9 @@ def list_commitments(
         )
     if q:
         keys = keys.where(*words_filter(t.c.statement, q))
-    page = snap.page("commitment", keys, order(sort, SORTS, t.c.id), limit, offset)
-    return page_response(page, snap)
+    return paging.respond(
+        paging.page(snap, "commitment", keys, order_of(sort, SORTS, t.c.id)), snap
+    )
 
 
 @router.get(
@@ -111,7 +113,9 @@ def list_commitments(
 )
 def get_commitment(
     snap: SnapshotDep,
-    commitment_id: Annotated[int, Path(ge=1, le=2**31 - 1, examples=[7])],
+    commitment_id: Annotated[
+        int, Path(ge=1, le=2**31 - 1, description="The commitment's id.", examples=[7])
+    ],
 ) -> Response:
     """A commitment or proposal with its areas, entities and evidence."""
     return document_or_404(snap, "commitment", str(commitment_id), "commitment")

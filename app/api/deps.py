@@ -1,13 +1,16 @@
 """What the routers share: the reader, list parameters, and answering with stored JSON."""
 
+import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import BeforeValidator
 from sqlalchemy import select
 
-from app.read import PageOfDocs, Snapshot
+from app.read import Order, Snapshot
 from app.schemas import Problem
 
 DATASET_HEADER = "X-Dataset-Version"
@@ -19,8 +22,6 @@ def get_snapshot(request: Request) -> Iterator[Snapshot]:
 
 
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
-Limit = Annotated[int, Query(ge=1, le=100, description="Items per page (1-100).")]
-Offset = Annotated[int, Query(ge=0, le=10_000, description="Items to skip (0-10,000).")]
 CountryCode = Annotated[
     str | None,
     Query(
@@ -30,17 +31,78 @@ CountryCode = Annotated[
     ),
 ]
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-SORT_HELP = (
-    "Sort order; a leading `-` means descending. Missing values come last; ties are broken by id."
-)
 
 
-def order(sort: str, columns: dict[str, Any], tiebreak: Any) -> list[Any]:
-    """ORDER BY for a `sort` value such as `-date`: the column, then the id as a tiebreak."""
-    column = columns[sort.lstrip("-")]
-    if sort.startswith("-"):
-        return [column.desc().nulls_last(), tiebreak.desc()]
-    return [column.asc().nulls_last(), tiebreak.asc()]
+def _iso_date(value: Any) -> Any:
+    """Only YYYY-MM-DD: pydantic's lax mode would also take a number as a timestamp."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+
+def order_of(sort: str, columns: dict[str, Any], key: Any) -> Order:
+    """The order a `sort` value such as `-date` names, with the key as the tiebreak."""
+    column = columns.get(sort.lstrip("-"))
+    return Order(None if column is key else column, key, sort.startswith("-"))
+
+
+class NotAcceptable(Exception):
+    def __init__(self, offered: list[str]):
+        self.offered = offered
+        super().__init__(f"this resource is available as {', '.join(offered)}")
+
+
+def _accept_ranges(header: str) -> list[tuple[str, float]]:
+    ranges = []
+    for part in header.split(",")[:32]:
+        media, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        if media:
+            ranges.append((media.lower(), q))
+    return ranges
+
+
+def negotiate(request: Request, offered: list[str]) -> str:
+    """The offered media type the client's Accept header prefers (the first on a tie)."""
+    header = request.headers.get("accept", "")
+    if not header.strip():
+        return offered[0]
+    ranges = _accept_ranges(header)
+    best, best_q = None, 0.0
+    for media in offered:
+        kind = media.split("/")[0] + "/*"
+        matches = [(r, q) for r, q in ranges if r in (media, kind, "*/*")]
+        if not matches:
+            continue
+        # The most specific range that matches decides the quality.
+        _, q = max(matches, key=lambda m: (m[0] == media, m[0] == kind))
+        if q > best_q:
+            best, best_q = media, q
+    if best is None:
+        raise NotAcceptable(offered)
+    return best
+
+
+def offered_media(request: Request) -> list[str]:
+    """What the matched route declares it answers with: JSON, plus its 200 response's types."""
+    route = request.scope.get("route")
+    declared = getattr(route, "responses", {}).get(200, {}).get("content", {})
+    return ["application/json", *(m for m in declared if m != "application/json")]
+
+
+def require_acceptable(request: Request) -> None:
+    """406 before any work when the client accepts nothing the route offers."""
+    negotiate(request, offered_media(request))
 
 
 class BadParameter(Exception):
@@ -72,10 +134,14 @@ class NotFound(Exception):
         super().__init__(self.detail)
 
 
+def stamp_version(response: Response, snap: Snapshot) -> Response:
+    response.headers[DATASET_HEADER] = str(snap.version or 0)
+    return response
+
+
 def json_bytes(body: str | bytes, snap: Snapshot) -> Response:
     content = body.encode() if isinstance(body, str) else body
-    headers = {DATASET_HEADER: str(snap.version or 0)}
-    return Response(content=content, media_type="application/json", headers=headers)
+    return stamp_version(Response(content=content, media_type="application/json"), snap)
 
 
 def document_or_404(snap: Snapshot, kind: str, key: str, what: str) -> Response:
@@ -83,10 +149,6 @@ def document_or_404(snap: Snapshot, kind: str, key: str, what: str) -> Response:
     if body is None:
         raise NotFound(what, key)
     return json_bytes(body, snap)
-
-
-def page_response(page: PageOfDocs, snap: Snapshot) -> Response:
-    return json_bytes(page.json(), snap)
 
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {

@@ -1,4 +1,3 @@
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -7,16 +6,14 @@ from sqlalchemy import extract, or_, select
 
 from app.api.deps import (
     NOT_FOUND,
-    SORT_HELP,
     CountryCode,
-    Limit,
+    IsoDate,
     NotFound,
-    Offset,
     SnapshotDep,
     document_or_404,
-    order,
-    page_response,
+    order_of,
 )
+from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
 from app.models import Dialogue
 from app.schemas import DialogueDetail, DialogueSummary, Page
 
@@ -25,19 +22,23 @@ t = Dialogue.__table__  # type: ignore[attr-defined]
 SORTS = {"id": t.c.id, "date": t.c.date, "edition": t.c.edition}
 
 
-@router.get("", summary="List dialogues", response_model=Page[DialogueSummary])
+@router.get(
+    "", summary="List dialogues", response_model=Page[DialogueSummary], responses=LIST_RESPONSES
+)
 def list_dialogues(
     snap: SnapshotDep,
+    paging: PagingDep,
     country: CountryCode = None,
     series: Annotated[str | None, Query(max_length=80, description="Series slug.")] = None,
-    year: Annotated[int | None, Query(ge=1900, le=2100, examples=[2025])] = None,
-    date_from: Annotated[dt.date | None, Query(description="On or after this date.")] = None,
-    date_to: Annotated[dt.date | None, Query(description="On or before this date.")] = None,
+    year: Annotated[
+        int | None,
+        Query(ge=1900, le=2100, description="Dialogues held in this year.", examples=[2025]),
+    ] = None,
+    date_from: Annotated[IsoDate | None, Query(description="On or after this date.")] = None,
+    date_to: Annotated[IsoDate | None, Query(description="On or before this date.")] = None,
     sort: Annotated[
         Literal["date", "-date", "edition", "-edition", "id", "-id"], Query(description=SORT_HELP)
     ] = "date",
-    limit: Limit = 20,
-    offset: Offset = 0,
 ) -> Response:
     """Dialogues between two countries, each with its series, edition, date and place."""
     keys = select(t.c.id)
@@ -52,8 +53,9 @@ def list_dialogues(
         keys = keys.where(t.c.date >= date_from)
     if date_to:
         keys = keys.where(t.c.date <= date_to)
-    page = snap.page("dialogue_summary", keys, order(sort, SORTS, t.c.id), limit, offset)
-    return page_response(page, snap)
+    return paging.respond(
+        paging.page(snap, "dialogue_summary", keys, order_of(sort, SORTS, t.c.id)), snap
+    )
 
 
 @router.get(

@@ -1,5 +1,7 @@
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.schemas import Health, Ready
@@ -18,18 +20,43 @@ async def health() -> JSONResponse:
     "/ready",
     summary="Readiness",
     response_model=Ready,
-    responses={503: {"model": Ready, "description": "Not ready: database down or no dataset."}},
+    responses={503: {"model": Ready, "description": "Not ready: see `database` and `schema`."}},
 )
 def ready(request: Request) -> JSONResponse:
-    """The database answers and holds a loaded dataset."""
+    """Ready when the database answers, its schema is at the head migration, and it holds a
+    loaded dataset; 503 otherwise, saying which."""
+    state = request.app.state
     try:
-        with request.app.state.reader.snapshot() as snap:
+        with state.reader.snapshot() as snap:
             version = snap.version
+            revision = snap.conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError:
-        body = Ready(status="unavailable", database="down", dataset_version=None)
+        body = Ready(
+            status="unavailable", database="down", schema_revision=None, dataset_version=None
+        )
         return JSONResponse(body.model_dump(), status_code=503, headers=NO_STORE)
-    if version is None:
-        body = Ready(status="unavailable", database="up", dataset_version=None)
-        return JSONResponse(body.model_dump(), status_code=503, headers=NO_STORE)
-    body = Ready(status="ready", database="up", dataset_version=version)
-    return JSONResponse(body.model_dump(), headers=NO_STORE)
+    at_head = revision == state.head_revision
+    ok = at_head and version is not None
+    body = Ready(
+        status="ready" if ok else "unavailable",
+        database="up",
+        schema_revision=revision,
+        schema_at_head=at_head,
+        dataset_version=version,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503, headers=NO_STORE)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    response_class=Response,
+)
+def metrics(request: Request) -> Response:
+    """Request counts and latency histograms by route template, response cache hits, and the
+    dataset version this worker serves (as a label of `dataset_info`)."""
+    state = request.app.state
+    state.metrics.serving(state.reader.clock.get())
+    body = generate_latest(state.metrics.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)

@@ -6,15 +6,12 @@ from sqlalchemy import exists, select
 
 from app.api.deps import (
     NOT_FOUND,
-    SORT_HELP,
     CountryCode,
-    Limit,
-    Offset,
     SnapshotDep,
     document_or_404,
-    order,
-    page_response,
+    order_of,
 )
+from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
 from app.models import Indicator, IndicatorCountry
 from app.schemas import IndicatorPublic, Page
 
@@ -24,17 +21,21 @@ countries = IndicatorCountry.__table__  # type: ignore[attr-defined]
 SORTS = {"id": t.c.id, "value": t.c.value}
 
 
-@router.get("", summary="List economic indicators", response_model=Page[IndicatorPublic])
+@router.get(
+    "",
+    summary="List economic indicators",
+    response_model=Page[IndicatorPublic],
+    responses=LIST_RESPONSES,
+)
 def list_indicators(
     snap: SnapshotDep,
+    paging: PagingDep,
     country: CountryCode = None,
     unit: Annotated[
         str | None, Query(max_length=20, description="`USD`, `times`, ...", examples=["USD"])
     ] = None,
     dialogue: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Dialogue id.")] = None,
     sort: Annotated[Literal["id", "-id", "value", "-value"], Query(description=SORT_HELP)] = "id",
-    limit: Limit = 20,
-    offset: Offset = 0,
 ) -> Response:
     """Economic figures as a dialogue's source states them, with the comparator and period."""
     keys = select(t.c.id)
@@ -47,16 +48,17 @@ def list_indicators(
         keys = keys.where(t.c.unit == unit)
     if dialogue is not None:
         keys = keys.where(t.c.dialogue_id == dialogue)
-    return page_response(
-        snap.page("indicator", keys, order(sort, SORTS, t.c.id), limit, offset), snap
-    )
+    return paging.respond(paging.page(snap, "indicator", keys, order_of(sort, SORTS, t.c.id)), snap)
 
 
 @router.get(
     "/{indicator_id}", summary="One indicator", response_model=IndicatorPublic, responses=NOT_FOUND
 )
 def get_indicator(
-    snap: SnapshotDep, indicator_id: Annotated[int, Path(ge=1, le=2**31 - 1, examples=[1])]
+    snap: SnapshotDep,
+    indicator_id: Annotated[
+        int, Path(ge=1, le=2**31 - 1, description="The indicator's id.", examples=[1])
+    ],
 ) -> Response:
     """An economic figure with its evidence."""
     return document_or_404(snap, "indicator", str(indicator_id), "indicator")

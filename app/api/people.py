@@ -6,15 +6,12 @@ from sqlalchemy import select
 
 from app.api.deps import (
     NOT_FOUND,
-    SORT_HELP,
     CountryCode,
-    Limit,
-    Offset,
     SnapshotDep,
     document_or_404,
-    order,
-    page_response,
+    order_of,
 )
+from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
 from app.models import Person
 from app.schemas import Page, PersonPublic
 
@@ -23,24 +20,26 @@ t = Person.__table__  # type: ignore[attr-defined]
 SORTS = {"id": t.c.id, "name": t.c.name}
 
 
-@router.get("", summary="List people", response_model=Page[PersonPublic])
+@router.get("", summary="List people", response_model=Page[PersonPublic], responses=LIST_RESPONSES)
 def list_people(
     snap: SnapshotDep,
+    paging: PagingDep,
     country: CountryCode = None,
     sort: Annotated[Literal["name", "-name", "id", "-id"], Query(description=SORT_HELP)] = "name",
-    limit: Limit = 20,
-    offset: Offset = 0,
 ) -> Response:
     """Everyone who took part in a dialogue or is named in its facts."""
     keys = select(t.c.id)
     if country:
         keys = keys.where(t.c.country == country.upper())
-    return page_response(snap.page("person", keys, order(sort, SORTS, t.c.id), limit, offset), snap)
+    return paging.respond(paging.page(snap, "person", keys, order_of(sort, SORTS, t.c.id)), snap)
 
 
 @router.get("/{person_id}", summary="One person", response_model=PersonPublic, responses=NOT_FOUND)
 def get_person(
-    snap: SnapshotDep, person_id: Annotated[str, Path(max_length=100, examples=["wang-yi"])]
+    snap: SnapshotDep,
+    person_id: Annotated[
+        str, Path(max_length=100, description="The person's id (a slug).", examples=["wang-yi"])
+    ],
 ) -> Response:
     """A person with their participations (role and title then) and what they stated."""
     return document_or_404(snap, "person", person_id, "person")

@@ -4,18 +4,24 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from app.api.deps import NOT_FOUND, Limit, Offset, SnapshotDep, document_or_404, page_response
+from app.api.deps import NOT_FOUND, SnapshotDep, document_or_404
+from app.api.lists import LIST_RESPONSES, PagingDep
 from app.models import Series
+from app.read import Order
 from app.schemas import Page, SeriesPublic
 
 router = APIRouter(prefix="/series", tags=["series"])
 t = Series.__table__  # type: ignore[attr-defined]
 
 
-@router.get("", summary="List dialogue series", response_model=Page[SeriesPublic])
-def list_series(snap: SnapshotDep, limit: Limit = 20, offset: Offset = 0) -> Response:
+@router.get(
+    "", summary="List dialogue series", response_model=Page[SeriesPublic], responses=LIST_RESPONSES
+)
+def list_series(snap: SnapshotDep, paging: PagingDep) -> Response:
     """Each recurring dialogue between two countries, with its editions in order."""
-    return page_response(snap.page("series", select(t.c.slug), [t.c.slug], limit, offset), snap)
+    return paging.respond(
+        paging.page(snap, "series", select(t.c.slug), Order(None, t.c.slug)), snap
+    )
 
 
 @router.get(
@@ -27,7 +33,12 @@ def list_series(snap: SnapshotDep, limit: Limit = 20, offset: Offset = 0) -> Res
 def get_series(
     snap: SnapshotDep,
     slug: Annotated[
-        str, Path(max_length=100, examples=["china-japan-high-level-economic-dialogue"])
+        str,
+        Path(
+            max_length=100,
+            description="The series' slug.",
+            examples=["china-japan-high-level-economic-dialogue"],
+        ),
     ],
 ) -> Response:
     """The series, the spellings seen for its name, and every edition in order."""

@@ -1,34 +1,91 @@
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
-from fastapi.responses import Response
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from app.api.deps import NOT_FOUND, Limit, Offset, SnapshotDep, document_or_404, page_response
+from app.api.deps import (
+    NOT_FOUND,
+    NotAcceptable,
+    NotFound,
+    SnapshotDep,
+    json_bytes,
+    negotiate,
+    stamp_version,
+)
+from app.api.lists import LIST_RESPONSES, PagingDep
 from app.models import Source
+from app.read import Order
 from app.schemas import Page, SourceDetail, SourcePublic
+from app.viewer import HTML, render_source
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 t = Source.__table__  # type: ignore[attr-defined]
 
 
-@router.get("", summary="List sources", response_model=Page[SourcePublic])
-def list_sources(snap: SnapshotDep, limit: Limit = 20, offset: Offset = 0) -> Response:
+@router.get("", summary="List sources", response_model=Page[SourcePublic], responses=LIST_RESPONSES)
+def list_sources(snap: SnapshotDep, paging: PagingDep) -> Response:
     """The documents the facts are drawn from (stored, byte-exact) and the pages they cite."""
     keys = select(t.c.id)
-    return page_response(snap.page("source_summary", keys, [t.c.id], limit, offset), snap)
+    return paging.respond(paging.page(snap, "source_summary", keys, Order(None, t.c.id)), snap)
+
+
+# JSON first: it wins a tie, so no Accept, `*/*` and `application/json` all get JSON.
+SOURCE_MEDIA = ["application/json", HTML]
+SOURCE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The source as JSON; or, when the Accept header prefers `text/html` "
+        "over `application/json` (as a browser's does), the provenance viewer: an HTML page "
+        "of the text with every evidence span marked and linked to the fact it supports.",
+        "content": {
+            HTML: {
+                "schema": {"type": "string"},
+                "example": '<!doctype html>... <a href="/commitments/7">...</a> ...',
+            }
+        },
+        "headers": {
+            "Vary": {
+                "description": "`Accept`: the JSON and the HTML share this URL.",
+                "schema": {"type": "string"},
+            }
+        },
+    },
+    **NOT_FOUND,
+}
+
+
+def prefers_html(request: Request) -> bool:
+    try:
+        return negotiate(request, SOURCE_MEDIA) == HTML
+    except NotAcceptable:
+        return False  # neither is acceptable: JSON, as for every other resource
 
 
 @router.get(
     "/{source_id}",
     summary="One source with its text",
     response_model=SourceDetail,
-    responses=NOT_FOUND,
+    responses=SOURCE_RESPONSES,
 )
 def get_source(
+    request: Request,
     snap: SnapshotDep,
-    source_id: Annotated[str, Path(max_length=100, examples=["mfa-cn-2025-03-22"])],
+    source_id: Annotated[
+        str, Path(max_length=100, description="The source's id.", examples=["mfa-cn-2025-03-22"])
+    ],
 ) -> Response:
     """The source's metadata, full text, page furniture excluded from evidence, and every
-    evidence span drawn from it with the fact it supports."""
-    return document_or_404(snap, "source", source_id, "source")
+    evidence span drawn from it with the fact it supports.
+
+    A browser (Accept preferring `text/html`) gets the same document as a page: the text with
+    every evidence span highlighted and linked to its fact, and the facts listed by kind."""
+    body = snap.document("source", source_id)
+    if body is None:
+        raise NotFound("source", source_id)
+    response: Response
+    if prefers_html(request):
+        response = HTMLResponse(render_source(SourceDetail.model_validate_json(body)))
+    else:
+        response = json_bytes(body, snap)
+    response.headers["Vary"] = "Accept"
+    return stamp_version(response, snap)

@@ -4,33 +4,42 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from app.api.deps import NOT_FOUND, Limit, Offset, SnapshotDep, document_or_404, page_response
+from app.api.deps import NOT_FOUND, SnapshotDep, document_or_404
+from app.api.lists import LIST_RESPONSES, PagingDep
 from app.models import Statement
+from app.read import Order
 from app.schemas import Page, StatementPublic
 
 router = APIRouter(prefix="/statements", tags=["statements"])
 t = Statement.__table__  # type: ignore[attr-defined]
 
 
-@router.get("", summary="List statements (assessments)", response_model=Page[StatementPublic])
+@router.get(
+    "",
+    summary="List statements (assessments)",
+    response_model=Page[StatementPublic],
+    responses=LIST_RESPONSES,
+)
 def list_statements(
     snap: SnapshotDep,
+    paging: PagingDep,
     dialogue: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Dialogue id.")] = None,
-    limit: Limit = 20,
-    offset: Offset = 0,
 ) -> Response:
     """Assessments that commit no one ("partners, not rivals"), kept apart from commitments."""
     keys = select(t.c.id)
     if dialogue is not None:
         keys = keys.where(t.c.dialogue_id == dialogue)
-    return page_response(snap.page("statement", keys, [t.c.id], limit, offset), snap)
+    return paging.respond(paging.page(snap, "statement", keys, Order(None, t.c.id)), snap)
 
 
 @router.get(
     "/{statement_id}", summary="One statement", response_model=StatementPublic, responses=NOT_FOUND
 )
 def get_statement(
-    snap: SnapshotDep, statement_id: Annotated[int, Path(ge=1, le=2**31 - 1, examples=[1])]
+    snap: SnapshotDep,
+    statement_id: Annotated[
+        int, Path(ge=1, le=2**31 - 1, description="The statement's id.", examples=[1])
+    ],
 ) -> Response:
     """An assessment with its speaker and evidence."""
     return document_or_404(snap, "statement", str(statement_id), "statement")

@@ -4,8 +4,9 @@ Documents are the public JSON of each resource, built once per load from the see
 so a read is a lookup and every reader of one dataset version gets the same bytes.
 """
 
+import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -22,6 +23,14 @@ def span_link(ev: EvidenceIn | m.Evidence, cited_url: str | None) -> str:
     if ev.start is not None and ev.end is not None:
         return f"/sources/{source_id}#char={ev.start},{ev.end}"
     return cited_url or f"/sources/{source_id}"
+
+
+def paragraphs(text: str, excluded: Iterable[Any]) -> Iterator[tuple[int, int, str]]:
+    """The text's paragraphs (split at blank lines) with their offsets, furniture left out."""
+    for match in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]*)*", text):
+        start, end = match.span()
+        if match.group().strip() and not any(start < r.end and r.start < end for r in excluded):
+            yield start, end, match.group()
 
 
 class Builder:
@@ -105,6 +114,7 @@ class Builder:
         self.people_docs(facts)
         self.entity_docs(facts)
         self.source_docs()
+        self.search_entries(facts, summaries)
 
     def vocabulary(self) -> None:
         seed = self.seed
@@ -419,6 +429,35 @@ class Builder:
                 commitments=naming("commitments"),
                 statements=naming("statements"),
                 context_events=naming("context_events"),
+            )
+
+    def search_entries(self, facts: dict[str, dict[Any, Any]], dialogues: dict[int, Any]) -> None:
+        """What `/search` looks through: each fact's words and each paragraph of source text."""
+        entries: list[tuple[str, str, str, str, str]] = []
+
+        def quotes(fact: Any) -> list[str]:
+            return [ev.quote for ev in fact.evidence if ev.quote and ev.role == "content"]
+
+        for c in facts["commitments"].values():
+            body = " ".join(filter(None, [c.statement, c.heading, *c.areas, *c.entities]))
+            entries.append(("commitment", str(c.id), c.statement, body, f"/commitments/{c.id}"))
+        for st in facts["statements"].values():
+            body = " ".join([st.text, *quotes(st)])
+            entries.append(("statement", str(st.id), st.text, body, f"/statements/{st.id}"))
+        for i in facts["indicators"].values():
+            body = " ".join([i.measure, i.unit, *quotes(i)])
+            entries.append(("indicator", str(i.id), i.measure, body, f"/indicators/{i.id}"))
+        for d in self.seed.dialogues.values():
+            aims = [a.text for a in d.aims]
+            body = " ".join([d.title, d.city, d.date.isoformat(), *aims])
+            entries.append(("dialogue", str(d.id), d.title, body, f"/dialogues/{d.id}"))
+        for src in self.seed.sources.values():
+            for start, end, paragraph in paragraphs(self.seed.texts.get(src.id, ""), src.excluded):
+                key = f"{src.id}#char={start},{end}"
+                entries.append(("source", key, src.title, paragraph, f"/sources/{key}"))
+        for n, (kind, key, title, body, link) in enumerate(entries, start=1):
+            self.rows.append(
+                m.SearchEntry(id=n, kind=kind, key=key, title=title, body=body, link=link)
             )
 
     def source_docs(self) -> None:

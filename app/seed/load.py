@@ -74,6 +74,8 @@ def load(engine: Engine, seed_dir: Path) -> LoadResult:
         for table in tables:
             if rows[table.name]:
                 conn.execute(insert(table), [r.model_dump() for r in rows[table.name]])
+        if conn.dialect.name == "sqlite":  # FTS5 index of search_entry (see migration 0002)
+            conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
         counts = {
             t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables
         }

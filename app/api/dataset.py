@@ -1,0 +1,167 @@
+import io
+import json
+import zipfile
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from app import __version__
+from app.api.deps import SnapshotDep, stamp_version
+from app.api.lists import csv_of
+from app.models import DatasetVersion, Document, Source
+from app.read import Snapshot
+
+router = APIRouter(tags=["dataset"])
+versions = DatasetVersion.__table__  # type: ignore[attr-defined]
+documents = Document.__table__  # type: ignore[attr-defined]
+sources = Source.__table__  # type: ignore[attr-defined]
+# The resources of a full download: name -> the kind of document each item is.
+EXPORTED = {
+    "dialogues": "dialogue",
+    "commitments": "commitment",
+    "statements": "statement",
+    "indicators": "indicator",
+    "participations": "participation",
+    "context_events": "context_event",
+    "people": "person",
+    "series": "series",
+    "areas": "area",
+    "entities": "entity",
+    "countries": "country",
+    "sources": "source",
+}
+
+
+class SourceChecksum(BaseModel):
+    id: str
+    kind: str
+    title: str
+    publisher: str
+    url: str | None
+    sha256: str | None
+    licence: str
+
+
+class DatasetMeta(BaseModel):
+    api_version: str = Field(examples=[__version__])
+    dataset_version: int | None
+    loaded_at: str | None
+    seed_sha256: str | None
+    counts: dict[str, int] = Field(description="Rows per table in this dataset version.")
+    sources: list[SourceChecksum]
+    citation: str
+    downloads: dict[str, str]
+
+
+def meta_of(snap: Snapshot) -> dict[str, Any]:
+    row = (
+        snap.conn.execute(select(versions).where(versions.c.version == snap.version))
+        .mappings()
+        .first()
+    )
+    source_rows = snap.conn.execute(
+        select(
+            sources.c.id,
+            sources.c.kind,
+            sources.c.title,
+            sources.c.publisher,
+            sources.c.url,
+            sources.c.sha256,
+            sources.c.licence,
+        ).order_by(sources.c.id)
+    ).mappings()
+    listed = [dict(r) for r in source_rows]
+    documents_cited = [s for s in listed if s["kind"] == "document"]
+    citation = (
+        f"Bilateral Facts API, dataset version {snap.version}"
+        + (f" (loaded {row['loaded_at']:%Y-%m-%d})" if row else "")
+        + ". Facts drawn from: "
+        + "; ".join(
+            f"{s['publisher']}, \u201c{s['title']}\u201d, {s['url']}" for s in documents_cited
+        )
+        + ". Each fact cites its own evidence; see each source's licence note."
+    )
+    return {
+        "api_version": __version__,
+        "dataset_version": snap.version,
+        "loaded_at": row["loaded_at"].isoformat() if row else None,
+        "seed_sha256": row["seed_sha256"] if row else None,
+        "counts": dict(row["counts"]) if row else {},
+        "sources": listed,
+        "citation": citation,
+        "downloads": {"json": "/export/dataset.json", "zip": "/export/dataset.zip"},
+    }
+
+
+def json_response(body: bytes, snap: Snapshot, media_type: str = "application/json") -> Response:
+    return stamp_version(Response(body, media_type=media_type), snap)
+
+
+@router.get("/meta", summary="Dataset metadata", response_model=DatasetMeta)
+def meta(snap: SnapshotDep) -> Response:
+    """The dataset version and when it was loaded, counts per table, every source with its
+    checksum and licence note, how to cite it, and the API's version."""
+    return json_response(json.dumps(meta_of(snap), ensure_ascii=False).encode(), snap)
+
+
+def exported(snap: Snapshot) -> dict[str, list[str]]:
+    """Every exported resource's documents (JSON text), in key order."""
+    rows = snap.conn.execute(
+        select(documents.c.kind, documents.c.key, documents.c.body).where(
+            documents.c.kind.in_(EXPORTED.values())
+        )
+    ).all()
+    by_kind: dict[str, list[tuple[str, str]]] = {kind: [] for kind in EXPORTED.values()}
+    for kind, key, body in rows:
+        by_kind[kind].append((key, body))
+    natural = lambda kv: (len(kv[0]), kv[0]) if kv[0].isdigit() else (0, kv[0])  # noqa: E731
+    return {
+        name: [b for _, b in sorted(by_kind[kind], key=natural)] for name, kind in EXPORTED.items()
+    }
+
+
+@router.get(
+    "/export/dataset.json",
+    summary="The whole dataset as one JSON document",
+    responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},
+)
+def export_json(snap: SnapshotDep) -> Response:
+    """Every resource in full, with the dataset's version, checksums and citation."""
+    meta = json.dumps(meta_of(snap), ensure_ascii=False)
+    parts = [f'"{name}":[' + ",".join(bodies) + "]" for name, bodies in exported(snap).items()]
+    body = '{"meta":' + meta + "," + ",".join(parts) + "}"
+    response = json_response(body.encode(), snap)
+    response.headers["Content-Disposition"] = 'attachment; filename="dataset.json"'
+    return response
+
+
+@router.get(
+    "/export/dataset.zip",
+    summary="The whole dataset as CSV files in a zip",
+    responses={
+        200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}
+    },
+    response_class=Response,
+)
+def export_zip(snap: SnapshotDep) -> Response:
+    """One CSV per resource (one row per item, a header row), plus `meta.json` with the
+    version, checksums and citation, and `CITATION.txt`."""
+    meta = meta_of(snap)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+
+        def add(name: str, data: bytes) -> None:
+            info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))  # same bytes everywhere
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+
+        add("meta.json", json.dumps(meta, ensure_ascii=False, indent=2).encode())
+        add("CITATION.txt", (meta["citation"] + "\n").encode())
+        for name, bodies in exported(snap).items():
+            add(f"{name}.csv", csv_of(bodies))
+    response = json_response(buffer.getvalue(), snap, media_type="application/zip")
+    response.headers["Content-Disposition"] = 'attachment; filename="dataset.zip"'
+    return response

@@ -1,0 +1,203 @@
+"""ETag, 304, gzip, HEAD and Cache-Control for every data response, in one pure ASGI layer.
+
+The app's data responses are small and whole, so this layer buffers each one, then sends
+the representation the client asked for. A stored response (see `cache.py`) goes out through
+the same `send_stored`, so a cached answer is byte for byte the answer the app would give.
+"""
+
+import gzip
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CACHE_CONTROL = b"public, max-age=60, must-revalidate"
+VARY = b"Accept, Accept-Encoding"
+COMPRESSIBLE = (b"application/json", b"application/problem+json", b"text/", b"application/xml")
+MIN_GZIP_BYTES = 512
+# Headers that belong to one exchange, never to a stored representation.
+if TYPE_CHECKING:
+    from app.edge.cache import ResponseCache
+
+PER_EXCHANGE = {b"date", b"server", b"x-request-id", b"content-length", b"set-cookie"}
+
+
+@dataclass
+class Stored:
+    """One response of the app, with both encodings and their strong ETags."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    etag: bytes = b""
+    cacheable: bool = False
+    route: str | None = None  # the route template, for metrics on a cache hit
+    _gzipped: bytes | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_app(cls, status: int, raw_headers: list[tuple[bytes, bytes]], body: bytes) -> "Stored":
+        headers = [(k.lower(), v) for k, v in raw_headers if k.lower() not in PER_EXCHANGE]
+        stored = cls(status, headers, body)
+        cache_control = stored.header(b"cache-control")
+        if status == 200 and cache_control is None:
+            media_type = stored.header(b"content-type") or b""
+            digest = hashlib.sha256(media_type + b"\n" + body).hexdigest()[:32]
+            stored.etag = digest.encode()
+            stored.cacheable = True
+            stored.headers += [(b"cache-control", CACHE_CONTROL)]
+        if stored.compressible:
+            stored.headers += [(b"vary", VARY)]
+        return stored
+
+    def header(self, name: bytes) -> bytes | None:
+        return next((v for k, v in self.headers if k == name), None)
+
+    @property
+    def compressible(self) -> bool:
+        media_type = self.header(b"content-type") or b""
+        return (
+            self.header(b"content-encoding") is None
+            and len(self.body) >= MIN_GZIP_BYTES
+            and media_type.startswith(COMPRESSIBLE)
+        )
+
+    @property
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:  # mtime=0: the same bytes on every replica
+            self._gzipped = gzip.compress(self.body, compresslevel=6, mtime=0)
+        return self._gzipped
+
+    @property
+    def size(self) -> int:
+        return (
+            len(self.body)
+            + len(self._gzipped or b"")
+            + sum(len(k) + len(v) for k, v in self.headers)
+        )
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return b""
+
+
+def accepts_gzip(scope: Scope) -> bool:
+    for coding in _header(scope, b"accept-encoding").split(b","):
+        name, _, params = coding.strip().partition(b";")
+        if name.strip() in (b"gzip", b"*"):
+            return params.replace(b" ", b"") not in (b"q=0", b"q=0.0", b"q=0.00", b"q=0.000")
+    return False
+
+
+def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
+    if if_none_match.strip() == b"*":
+        return True
+    for candidate in if_none_match.split(b","):
+        tag = candidate.strip().removeprefix(b"W/").strip(b'"')
+        if tag == etag:
+            return True
+    return False
+
+
+async def send_stored(stored: Stored, scope: Scope, send: Send) -> None:
+    """Send `stored` as the client asked: gzip or not, 304 or whole, GET or HEAD."""
+    headers = list(stored.headers)
+    body = stored.body
+    etag = stored.etag
+    if stored.compressible and accepts_gzip(scope):
+        body = stored.gzipped
+        headers.append((b"content-encoding", b"gzip"))
+        etag = etag + b"-gzip" if etag else etag
+    if etag:
+        headers.append((b"etag", b'"' + etag + b'"'))
+        if_none_match = _header(scope, b"if-none-match")
+        if if_none_match and etag_matches(if_none_match, etag):
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": stored.status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+class Collector:
+    """Gathers what the app sends. A class, not a closure, so no reference cycle per request."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self) -> None:
+        self.status = 500
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body = bytearray()
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            self.body += message.get("body", b"")
+
+    def stored(self) -> Stored:
+        return Stored.from_app(self.status, self.headers, bytes(self.body))
+
+
+async def render(app: ASGIApp, scope: Scope, receive: Receive) -> Stored:
+    """Run the app for a GET (also for a HEAD) and keep its whole response."""
+    collector = Collector()
+    inner: dict[str, Any] = dict(scope)
+    inner["method"] = "GET"
+    try:
+        await app(inner, receive, collector)
+    finally:
+        route = inner.get("route")  # for the metrics and log of the layers outside
+        scope["route_template"] = getattr(route, "path", None)
+    stored = collector.stored()
+    stored.route = scope["route_template"]
+    return stored
+
+
+class Representations:
+    """Answers GET and HEAD with a stored response: from the cache, or rendered by the app."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        version: Callable[[], int | None],
+        cache: "ResponseCache | None" = None,
+        hits: Callable[[str], None] | None = None,
+        passthrough: tuple[str, ...] = (),
+    ):
+        self.app = app
+        self.version = version
+        self.cache = cache
+        self.hits = hits or (lambda result: None)
+        self.passthrough = passthrough
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "HEAD")
+            or scope["path"].startswith(self.passthrough)
+        ):
+            await self.app(scope, receive, send)
+            return
+        if self.cache is None:
+            await send_stored(await render(self.app, scope, receive), scope, send)
+            return
+        version = self.version()
+        key = (version or 0, scope["path"], scope["query_string"], _header(scope, b"accept"))
+        stored = self.cache.get(key) if version is not None else None
+        if stored is not None:
+            self.hits("hit")
+            scope["route_template"] = stored.route
+        else:
+            self.hits("miss")
+            stored = await render(self.app, scope, receive)
+            served = stored.header(b"x-dataset-version")
+            if stored.cacheable and served is not None and served.isdigit():
+                self.cache.put((int(served), *key[1:]), stored)
+        await send_stored(stored, scope, send)
