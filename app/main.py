@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from app import __version__, errors
 from app.api import (
+    changes,
     commitments,
     dataset,
     dialogues,
@@ -86,6 +87,7 @@ ROUTERS = (
     sources,
     search,
     dataset,
+    changes,
 )
 
 

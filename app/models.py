@@ -234,3 +234,15 @@ class SearchEntry(SQLModel, table=True):
     title: str
     body: str = Field(sa_column=Column(Text, nullable=False))
     link: str
+
+
+class FactVersion(SQLModel, table=True):
+    """Each fact's history across loads: kept, unlike the facts, when a new seed is loaded."""
+
+    __tablename__ = "fact_version"
+    kind: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    first_seen: int
+    last_changed: int = Field(index=True)
+    removed_in: int | None = Field(default=None, index=True)
+    content_sha256: str

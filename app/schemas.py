@@ -12,6 +12,13 @@ class Public(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class Versioned(Public):
+    """When a fact first appeared, and when it last changed, as dataset versions."""
+
+    first_seen: int = Field(description="The dataset version this fact first appeared in.")
+    last_changed: int = Field(description="The dataset version in which it last changed.")
+
+
 # Evidence and references
 class EvidencePublic(Public):
     source_id: str = Field(examples=["mfa-cn-2025-03-22"])
@@ -39,14 +46,14 @@ class PersonRef(Public):
     country: str = Field(examples=["CN"])
 
 
-class AreaPublic(Public):
+class AreaPublic(Versioned):
     slug: str = Field(examples=["digital"])
     label: str = Field(examples=["Digital economy"])
     description: str
     commitments: int = Field(description="How many commitments carry this area.")
 
 
-class CountryPublic(Public):
+class CountryPublic(Versioned):
     code: str = Field(examples=["JP"])
     name: str = Field(examples=["Japan"])
     dialogues: int
@@ -55,7 +62,7 @@ class CountryPublic(Public):
 
 
 # Facts
-class ParticipationPublic(Public):
+class ParticipationPublic(Versioned):
     id: int
     dialogue_id: int
     person: PersonRef
@@ -65,7 +72,7 @@ class ParticipationPublic(Public):
     evidence: list[EvidencePublic]
 
 
-class ContextEventPublic(Public):
+class ContextEventPublic(Versioned):
     id: str = Field(examples=["lima-leaders-meeting-2024"])
     dialogue_id: int
     title: str
@@ -79,7 +86,7 @@ class ContextEventPublic(Public):
     evidence: list[EvidencePublic]
 
 
-class CommitmentPublic(Public):
+class CommitmentPublic(Versioned):
     id: int
     dialogue_id: int
     statement: str
@@ -98,7 +105,7 @@ class CommitmentPublic(Public):
     evidence: list[EvidencePublic]
 
 
-class StatementPublic(Public):
+class StatementPublic(Versioned):
     id: int
     dialogue_id: int
     text: str
@@ -108,7 +115,7 @@ class StatementPublic(Public):
     evidence: list[EvidencePublic]
 
 
-class IndicatorPublic(Public):
+class IndicatorPublic(Versioned):
     id: int
     dialogue_id: int
     measure: str
@@ -141,7 +148,7 @@ class SourceRef(Public):
     kind: Literal["document", "citation"]
 
 
-class DialogueSummary(Public):
+class DialogueSummary(Versioned):
     id: int = Field(examples=[6])
     slug: str = Field(examples=["china-japan-high-level-economic-dialogue-6"])
     series: str
@@ -169,7 +176,7 @@ class DialogueDetail(DialogueSummary):
     evidence: list[EvidencePublic]
 
 
-class SeriesPublic(Public):
+class SeriesPublic(Versioned):
     slug: str
     name: str
     aliases: list[str]
@@ -179,7 +186,7 @@ class SeriesPublic(Public):
     evidence: list[EvidencePublic]
 
 
-class PersonPublic(Public):
+class PersonPublic(Versioned):
     id: str
     name: str
     aliases: list[str]
@@ -190,7 +197,7 @@ class PersonPublic(Public):
     indicators: list[IndicatorPublic]
 
 
-class EntityPublic(Public):
+class EntityPublic(Versioned):
     slug: str
     name: str
     kind: str
@@ -207,7 +214,7 @@ class ExcludedRange(Public):
     label: str
 
 
-class SourcePublic(Public):
+class SourcePublic(Versioned):
     id: str
     kind: Literal["document", "citation"]
     title: str

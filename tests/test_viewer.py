@@ -299,6 +299,8 @@ def made_up(text: str, spans: list[tuple[int, int, str]], **fields: Any) -> Sour
     record: dict[str, Any] = {
         "id": "made-up",
         "kind": "document",
+        "first_seen": 1,
+        "last_changed": 1,
         "title": "Made up",
         "publisher": "Nobody",
         "account_of": None,

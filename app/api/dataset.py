@@ -45,6 +45,13 @@ class SourceChecksum(BaseModel):
     licence: str
 
 
+class LoadedVersion(BaseModel):
+    version: int
+    loaded_at: str
+    seed_sha256: str
+    counts: dict[str, int]
+
+
 class DatasetMeta(BaseModel):
     api_version: str = Field(examples=[__version__])
     dataset_version: int | None
@@ -54,6 +61,9 @@ class DatasetMeta(BaseModel):
     sources: list[SourceChecksum]
     citation: str
     downloads: dict[str, str]
+    versions: list[LoadedVersion] = Field(
+        description="Every load that changed something, newest first; see `/changes?since=N`."
+    )
 
 
 def meta_of(snap: Snapshot) -> dict[str, Any]:
@@ -93,6 +103,12 @@ def meta_of(snap: Snapshot) -> dict[str, Any]:
         "sources": listed,
         "citation": citation,
         "downloads": {"json": "/export/dataset.json", "zip": "/export/dataset.zip"},
+        "versions": [
+            {**dict(v), "loaded_at": v["loaded_at"].isoformat()}
+            for v in snap.conn.execute(
+                select(versions).order_by(versions.c.version.desc()).limit(100)
+            ).mappings()
+        ],
     }
 
 

@@ -108,7 +108,7 @@ class Paging:
 
     def respond(self, page: PageOfDocs, snap: Snapshot) -> Response:
         headers = {"Link": self.links(page), "X-Total-Count": str(page.total)}
-        next_url = self.url(cursor=self.next_cursor(page)) if page.has_next else None
+        next_url = self.next_url(page)
         if self.media_type == "text/csv":
             response = Response(csv_of(page.bodies), media_type="text/csv; charset=utf-8")
             response.headers["Content-Disposition"] = f'inline; filename="{self.filename()}"'
@@ -121,10 +121,14 @@ class Paging:
         response.headers.update(headers)
         return stamp_version(response, snap)
 
-    def next_cursor(self, page: PageOfDocs) -> str | None:
-        if page.last is None:
+    def next_url(self, page: PageOfDocs) -> str | None:
+        """The next page: by keyset cursor where the list has one, else by offset."""
+        if not page.has_next:
             return None
-        return encode_cursor(page.last, page.offset + len(page.bodies))
+        position = page.offset + len(page.bodies)
+        if page.last is not None:
+            return self.url(cursor=encode_cursor(page.last, position))
+        return self.url(offset=position) if position <= MAX_OFFSET else None
 
     def url(self, **changes: Any) -> str:
         """This list's URL with its other parameters kept and `changes` applied (ASCII only)."""
@@ -141,8 +145,9 @@ class Paging:
         links = [(self.url(offset=0), "first")]
         if page.offset > 0 and page.offset - self.limit <= MAX_OFFSET:
             links.append((self.url(offset=max(0, page.offset - self.limit)), "prev"))
-        if page.has_next:
-            links.append((self.url(cursor=self.next_cursor(page)), "next"))
+        next_url = self.next_url(page)
+        if next_url:
+            links.append((next_url, "next"))
         last = max(0, (page.total - 1) // self.limit * self.limit)
         if last <= MAX_OFFSET:
             links.append((self.url(offset=last), "last"))

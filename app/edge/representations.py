@@ -47,9 +47,23 @@ class Stored:
             stored.etag = digest.encode()
             stored.cacheable = True
             stored.headers += [(b"cache-control", CACHE_CONTROL)]
-        if stored.compressible:
-            stored.headers += [(b"vary", VARY)]
+        if stored.cacheable or stored.compressible:
+            stored.vary(VARY)
         return stored
+
+    def vary(self, names: bytes) -> None:
+        """Merge `names` into one Vary header (the app may have sent its own)."""
+        given = [v for k, v in self.headers if k == b"vary"]
+        tokens: list[bytes] = []
+        for value in [*given, names]:
+            tokens += [
+                t.strip()
+                for t in value.split(b",")
+                if t.strip().lower() not in map(bytes.lower, tokens)
+            ]
+        self.headers = [(k, v) for k, v in self.headers if k != b"vary"] + [
+            (b"vary", b", ".join(tokens))
+        ]
 
     def header(self, name: bytes) -> bytes | None:
         return next((v for k, v in self.headers if k == name), None)

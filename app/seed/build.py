@@ -34,8 +34,9 @@ def paragraphs(text: str, excluded: Iterable[Any]) -> Iterator[tuple[int, int, s
 
 
 class Builder:
-    def __init__(self, seed: Seed):
+    def __init__(self, seed: Seed, versions: dict[tuple[str, str], tuple[int, int]] | None = None):
         self.seed = seed
+        self.versions = versions or {}  # (kind, key) -> (first_seen, last_changed)
         self.rows: list[SQLModel] = []
         self.docs: dict[tuple[str, str], BaseModel] = {}
         self.fact_links: dict[tuple[str, str], str] = {}  # (fact type, id) -> where it is served
@@ -59,6 +60,10 @@ class Builder:
                 )
             )
         return out
+
+    def stamp(self, kind: str, key: Any) -> dict[str, int]:
+        first, last = self.versions.get((kind, str(key)), (1, 1))
+        return {"first_seen": first, "last_changed": last}
 
     def person(self, person_id: str | None) -> s.PersonRef | None:
         if person_id is None:
@@ -174,6 +179,7 @@ class Builder:
         person = self.person(p.person)
         assert person is not None
         return s.ParticipationPublic(
+            **self.stamp("participation", p.id),
             id=p.id,
             dialogue_id=p.dialogue,
             person=person,
@@ -190,6 +196,7 @@ class Builder:
         self.evidence_rows("context_event", e.id, e, f"/dialogues/{e.dialogue}")
         people = [self.person(pid) for pid in e.participants]
         return s.ContextEventPublic(
+            **self.stamp("context_event", e.id),
             **{**fields, "participants": people},
             dialogue_id=e.dialogue,
             entities=list(e.entities),
@@ -223,6 +230,7 @@ class Builder:
         self.mention_rows("commitment", c.id, c.entities)
         self.evidence_rows("commitment", c.id, c, f"/commitments/{c.id}")
         return s.CommitmentPublic(
+            **self.stamp("commitment", c.id),
             id=c.id,
             dialogue_id=c.dialogue,
             statement=c.statement,
@@ -259,6 +267,7 @@ class Builder:
         self.mention_rows("statement", st.id, st.entities)
         self.evidence_rows("statement", st.id, st, f"/statements/{st.id}")
         return s.StatementPublic(
+            **self.stamp("statement", st.id),
             id=st.id,
             dialogue_id=st.dialogue,
             text=st.text,
@@ -274,6 +283,7 @@ class Builder:
         self.rows += [m.IndicatorCountry(indicator_id=i.id, country=c) for c in i.countries]
         self.evidence_rows("indicator", i.id, i, f"/indicators/{i.id}")
         return s.IndicatorPublic(
+            **self.stamp("indicator", i.id),
             **{**fields, "stated_by": self.person(i.stated_by)},
             dialogue_id=i.dialogue,
             countries=list(i.countries),
@@ -308,6 +318,7 @@ class Builder:
         ]
         self.evidence_rows("dialogue", d.id, d, f"/dialogues/{d.id}")
         summary = s.DialogueSummary(
+            **self.stamp("dialogue", d.id),
             id=d.id,
             slug=d.slug,
             series=d.series,
@@ -359,10 +370,15 @@ class Builder:
         for a in seed.areas.values():
             count = sum(a.slug in c.areas for c in commitments.values())
             self.docs[("area", a.slug)] = s.AreaPublic(
-                slug=a.slug, label=a.label, description=a.description, commitments=count
+                **self.stamp("area", a.slug),
+                slug=a.slug,
+                label=a.label,
+                description=a.description,
+                commitments=count,
             )
         for c in seed.countries.values():
             self.docs[("country", c.code)] = s.CountryPublic(
+                **self.stamp("country", c.code),
                 code=c.code,
                 name=c.name,
                 dialogues=sum(c.code in d.countries for d in seed.dialogues.values()),
@@ -384,6 +400,7 @@ class Builder:
                 key=lambda d: (d.edition, d.id),
             )
             self.docs[("series", sr.slug)] = s.SeriesPublic(
+                **self.stamp("series", sr.slug),
                 slug=sr.slug,
                 name=sr.name,
                 aliases=list(sr.aliases),
@@ -403,6 +420,7 @@ class Builder:
                 return [docs[k] for k in sorted(docs) if getattr(docs[k], attr) == ref]
 
             self.docs[("person", p.id)] = s.PersonPublic(
+                **self.stamp("person", p.id),
                 id=p.id,
                 name=p.name,
                 aliases=list(p.aliases),
@@ -421,6 +439,7 @@ class Builder:
                 return [docs[k] for k in sorted(docs) if slug in docs[k].entities]
 
             self.docs[("entity", e.slug)] = s.EntityPublic(
+                **self.stamp("entity", e.slug),
                 slug=e.slug,
                 name=e.name,
                 kind=e.kind,
@@ -468,6 +487,7 @@ class Builder:
         for src in self.seed.sources.values():
             text = self.seed.texts.get(src.id)
             summary = s.SourcePublic(
+                **self.stamp("source", src.id),
                 **src.model_dump(exclude={"file", "excluded"}),
                 kind="citation" if src.file is None else "document",
                 length=len(text) if text is not None else None,

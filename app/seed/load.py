@@ -15,8 +15,11 @@ from app import models as m
 from app.db import metadata
 from app.seed.build import Builder
 from app.seed.verify import read_seed
+from app.seed.versions import FactState, as_rows, fact_hashes, plan
 from app.settings import ROOT
 
+versions_table = m.DatasetVersion.__table__  # type: ignore[attr-defined]
+facts_table = m.FactVersion.__table__  # type: ignore[attr-defined]
 # One loader at a time per PostgreSQL database: replicas starting together queue here.
 LOAD_LOCK_KEY = 0x6661637473  # "facts"
 
@@ -50,38 +53,28 @@ def _lock(conn: Connection) -> None:
 def load(engine: Engine, seed_dir: Path) -> LoadResult:
     """Migrate, verify the seed, and replace the dataset with it (unless it is already loaded)."""
     seed = read_seed(seed_dir)  # raises SeedError before the database is touched
-    builder = Builder(seed)
-    builder.build()
+    hashes = fact_hashes(seed)
     migrate(engine)
     with engine.begin() as conn:
         _lock(conn)
         latest = conn.execute(
-            select(m.DatasetVersion).order_by(m.DatasetVersion.version.desc()).limit(1)  # type: ignore[attr-defined]
+            select(versions_table).order_by(versions_table.c.version.desc()).limit(1)
         ).first()
         if latest is not None and latest.seed_sha256 == seed.checksum:
             return LoadResult(latest.version, False, dict(latest.counts))
-        tables = [t for t in metadata.sorted_tables if t.name != "dataset_version"]
-        for table in reversed(tables):
-            conn.execute(delete(table))
-        rows: dict[str, list[SQLModel]] = defaultdict(list)
-        for row in builder.rows:
-            rows[str(type(row).__tablename__)].append(row)
-        rows["document"] = [
-            m.Document(kind=kind, key=key, body=doc.model_dump_json())
-            for (kind, key), doc in sorted(builder.docs.items())
-        ]
-        rows["dialogue"].sort(key=lambda d: d.id)  # type: ignore[attr-defined]
-        for table in tables:
-            if rows[table.name]:
-                conn.execute(insert(table), [r.model_dump() for r in rows[table.name]])
-        if conn.dialect.name == "sqlite":  # FTS5 index of search_entry (see migration 0002)
-            conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
-        counts = {
-            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables
-        }
         version = (latest.version if latest else 0) + 1
+        existing = {
+            (r.kind, r.key): FactState(r.first_seen, r.last_changed, r.removed_in, r.content_sha256)
+            for r in conn.execute(select(facts_table))
+        }
+        states = plan(existing, hashes, version)
+        builder = Builder(seed, {k: (v.first_seen, v.last_changed) for k, v in states.items()})
+        builder.build()
+        counts = _replace_dataset(conn, builder)
+        conn.execute(delete(facts_table))
+        conn.execute(insert(facts_table), as_rows(states))
         conn.execute(
-            insert(m.DatasetVersion.__table__),  # type: ignore[attr-defined]
+            insert(versions_table),
             {
                 "version": version,
                 "loaded_at": dt.datetime.now(dt.UTC).replace(microsecond=0),
@@ -90,3 +83,27 @@ def load(engine: Engine, seed_dir: Path) -> LoadResult:
             },
         )
     return LoadResult(version, True, counts)
+
+
+KEPT_ACROSS_LOADS = {"dataset_version", "fact_version"}
+
+
+def _replace_dataset(conn: Connection, builder: Builder) -> dict[str, int]:
+    """Delete the old dataset's rows and write the new one's; the counts of each table."""
+    tables = [t for t in metadata.sorted_tables if t.name not in KEPT_ACROSS_LOADS]
+    for table in reversed(tables):
+        conn.execute(delete(table))
+    rows: dict[str, list[SQLModel]] = defaultdict(list)
+    for row in builder.rows:
+        rows[str(type(row).__tablename__)].append(row)
+    rows["document"] = [
+        m.Document(kind=kind, key=key, body=doc.model_dump_json())
+        for (kind, key), doc in sorted(builder.docs.items())
+    ]
+    rows["dialogue"].sort(key=lambda d: d.id)  # type: ignore[attr-defined]
+    for table in tables:
+        if rows[table.name]:
+            conn.execute(insert(table), [r.model_dump() for r in rows[table.name]])
+    if conn.dialect.name == "sqlite":  # FTS5 index of search_entry (see migration 0002)
+        conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
+    return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}

@@ -1,0 +1,100 @@
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, func, not_, select
+
+from app.api.deps import SnapshotDep
+from app.api.lists import LIST_RESPONSES, BadCursor, PagingDep
+from app.models import FactVersion
+from app.read import PageOfDocs, Snapshot
+from app.schemas import Page
+
+router = APIRouter(tags=["dataset"])
+t = FactVersion.__table__  # type: ignore[attr-defined]
+SERVED_AT = {
+    "dialogue": "/dialogues/{}",
+    "commitment": "/commitments/{}",
+    "statement": "/statements/{}",
+    "indicator": "/indicators/{}",
+    "person": "/people/{}",
+    "series": "/series/{}",
+    "entity": "/entities/{}",
+    "source": "/sources/{}",
+}
+
+
+class Change(BaseModel):
+    kind: str = Field(examples=["commitment"])
+    id: str = Field(examples=["24"])
+    change: str = Field(description="`added`, `changed` or `removed` since the version asked.")
+    version: int = Field(description="The dataset version of the change.")
+    first_seen: int
+    link: str | None = Field(description="Where the fact is served now; null once removed.")
+
+
+def change_of(row: Any, since: int) -> dict[str, Any]:
+    if row.removed_in is not None:
+        change, link = "removed", None
+    else:
+        change = "added" if row.first_seen > since else "changed"
+        template = SERVED_AT.get(row.kind)
+        link = template.format(row.key) if template else None
+    return {
+        "kind": row.kind,
+        "id": row.key,
+        "change": change,
+        "version": row.last_changed,
+        "first_seen": row.first_seen,
+        "link": link,
+    }
+
+
+def changes_page(
+    snap: Snapshot, since: int, kind: str | None, limit: int, offset: int
+) -> PageOfDocs:
+    # What changed after `since`, less what was both added and removed after it.
+    where = [
+        t.c.last_changed > since,
+        not_(and_(t.c.first_seen > since, t.c.removed_in.isnot(None))),
+    ]
+    if kind:
+        where.append(t.c.kind == kind)
+    total = snap.conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
+    rows = snap.conn.execute(
+        select(t)
+        .where(*where)
+        .order_by(t.c.last_changed, t.c.kind, t.c.key)
+        .limit(limit)
+        .offset(offset)
+    )
+    bodies = [json.dumps(change_of(row, since)) for row in rows]
+    return PageOfDocs(total, limit, offset, bodies, None)
+
+
+@router.get(
+    "/changes",
+    summary="What changed since a version",
+    response_model=Page[Change],
+    responses=LIST_RESPONSES,
+)
+def list_changes(
+    snap: SnapshotDep,
+    paging: PagingDep,
+    since: Annotated[
+        int,
+        Query(
+            ge=0, le=2**31 - 1, description="A dataset version; 0 lists every fact.", examples=[1]
+        ),
+    ],
+    kind: Annotated[
+        str | None, Query(max_length=40, description="Only facts of this kind (`commitment`, ...).")
+    ] = None,
+) -> Response:
+    """The facts added, changed and removed after dataset version `since` (by kind and id, in
+    the order the versions were loaded), so a client can sync without downloading everything."""
+    if paging.cursor is not None:
+        raise BadCursor("this list pages by offset: follow its `next` link")
+    return paging.respond(changes_page(snap, since, kind, paging.limit, paging.offset), snap)
