@@ -10,9 +10,14 @@ export DATABASE_URL="sqlite:///$work/facts.sqlite3" ACCESS_LOG=false
 .venv/bin/python -m app.seed load
 .venv/bin/python -m uvicorn app.main:create_app --factory --host 127.0.0.1 --port "$port" &
 server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
+stop() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"; }
+trap stop EXIT
 for _ in $(seq 60); do
   curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break
   sleep 0.5
 done
-timeout 900 .venv/bin/schemathesis run "http://127.0.0.1:$port/openapi.json"
+status=0
+timeout 900 .venv/bin/schemathesis run "http://127.0.0.1:$port/openapi.json" || status=$?
+stop
+trap - EXIT
+exit "$status"
