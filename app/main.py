@@ -156,25 +156,26 @@ def problem_media_types(app: FastAPI) -> None:
 class Edge:
     """The ASGI app served: the API wrapped in its edge layers (pure ASGI, outside routing).
 
-    Outermost first: request id, log and metrics; the rate limit; method, URL, CORS and
-    security headers; ETag, 304, gzip and HEAD; then FastAPI's routing."""
+    Outermost first: request id, log and metrics; the rate limit; the response cache; method,
+    URL, CORS and security headers; ETag, 304, gzip and HEAD; then FastAPI's routing."""
 
     def __init__(self, api: FastAPI, settings: Settings, docs_csp: dict[str, bytes]):
         self.api = api
         self.state = api.state
         clock = api.state.reader.clock
         metrics = api.state.metrics
-        cache = ResponseCache(settings.cache_bytes) if settings.cache_bytes else None
-        self.cache = cache
-        asgi: Any = Representations(
-            api, clock.get, cache, metrics.cache_result, passthrough=(STATIC,)
-        )
+        asgi: Any = Representations(api, passthrough=(STATIC,))
         asgi = Guard(asgi, clock.get, settings.cors_origins, docs_csp)
-        if settings.rate_limit_per_minute:
-            asgi = RateLimit(
-                asgi, settings.rate_limit_per_minute, exempt=("/health", "/ready", "/metrics")
+        self.cache = None
+        if settings.cache_bytes:
+            open_cors = "*" in settings.cors_origins
+            asgi = self.cache = ResponseCache(
+                asgi, clock.get, settings.cache_bytes, not open_cors, metrics.cache_result
             )
-        self.asgi = Observe(asgi, api.state.metrics, api.state.access_log)
+        if settings.rate_limit_per_minute:
+            limited = ("/health", "/ready", "/metrics")
+            asgi = RateLimit(asgi, settings.rate_limit_per_minute, exempt=limited)
+        self.asgi = Observe(asgi, metrics, api.state.access_log)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.asgi(scope, receive, send)

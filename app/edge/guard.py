@@ -13,6 +13,7 @@ ALLOW = b"GET, HEAD, OPTIONS"
 MAX_URL_BYTES = 2048
 MAX_QUERY_PARAMS = 64
 EXPOSE = b"ETag, Link, X-Dataset-Version, X-Request-ID, X-Total-Count, Retry-After"
+PAGE_ONLY = [(b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
 DATA_CSP = b"default-src 'none'; frame-ancestors 'none'"
 PAGE_CSP = (
     b"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
@@ -48,8 +49,10 @@ class Stamp:
                 headers.append((b"x-dataset-version", self.version))
             if b"content-security-policy" not in names:
                 content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-                csp = self.html_csp if content_type.startswith(b"text/html") else DATA_CSP
-                headers.append((b"content-security-policy", csp))
+                if content_type.startswith(b"text/html"):  # a page: no framing, no referrer
+                    headers += [(b"content-security-policy", self.html_csp), *PAGE_ONLY]
+                else:
+                    headers.append((b"content-security-policy", DATA_CSP))
             message = {**message, "headers": headers + self.extra}
         await self.send(message)
 
@@ -67,11 +70,7 @@ class Guard:
         self.any_origin = "*" in cors_origins
         self.origins = {o.encode() for o in cors_origins}
         self.docs_csp = docs_csp
-        self.static = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"x-frame-options", b"DENY"),
-        ]
+        self.static = [(b"x-content-type-options", b"nosniff")]
 
     def cors(self, scope: Scope) -> list[tuple[bytes, bytes]]:
         origin = next((v for k, v in scope["headers"] if k == b"origin"), None)

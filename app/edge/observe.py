@@ -1,19 +1,27 @@
 """The outermost layer: a request id, one access-log line and metrics for every request.
 
 The log line is handed to a queue and written by a listener thread, so a slow terminal or
-disk never blocks the event loop. Metrics are labelled by route template, never raw path.
+disk never blocks the event loop. Metrics are labelled by route template, never raw path,
+and kept as plain counters that a Prometheus collector reads at scrape time: counting a
+request costs a dictionary update, not a lock per metric.
 """
 
+import bisect
+import itertools
 import json
 import logging
 import logging.handlers
+import os
 import queue
 import re
 import time
-import uuid
+from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.edge.guard import problem_bytes
@@ -42,42 +50,60 @@ def route_template(scope: Scope) -> str:
     return str(getattr(route, "path", None) or "unmatched")
 
 
-class Metrics:
+class Metrics(Collector):
     def __init__(self) -> None:
+        self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
+        # (method, route) -> [count in each bucket..., +Inf], and the sum of durations
+        self.buckets: dict[tuple[str, str], list[int]] = {}
+        self.sums: dict[tuple[str, str], float] = defaultdict(float)
+        self.cache = {"hit": 0, "miss": 0}
+        self.version: int | None = None
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "http_requests",
-            "Requests answered.",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "http_request_duration_seconds",
-            "Time to answer a request.",
-            ["method", "route"],
-            buckets=BUCKETS,
-            registry=self.registry,
-        )
-        self.cache = Counter(
-            "response_cache_lookups", "Response cache lookups.", ["result"], registry=self.registry
-        )
-        self.dataset = Gauge(
-            "dataset_info",
-            "The dataset version this worker serves.",
-            ["version"],
-            registry=self.registry,
-        )
-        self._version: int | None = None
-        self._cache_children = {r: self.cache.labels(r) for r in ("hit", "miss")}
+        self.registry.register(self)
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests[(method, route, status)] += 1
+        key = (method, route)
+        counts = self.buckets.get(key)
+        if counts is None:
+            counts = self.buckets[key] = [0] * (len(BUCKETS) + 1)
+        counts[bisect.bisect_left(BUCKETS, seconds)] += 1
+        self.sums[key] += seconds
 
     def cache_result(self, result: str) -> None:
-        self._cache_children[result].inc()
+        self.cache[result] += 1
 
     def serving(self, version: int | None) -> None:
-        if version != self._version:
-            self.dataset.clear()
-            self.dataset.labels(version=str(version or 0)).set(1)
-            self._version = version
+        self.version = version
+
+    def collect(self) -> Iterator[Any]:
+        requests = CounterMetricFamily(
+            "http_requests", "Requests answered.", labels=["method", "route", "status"]
+        )
+        for (method, route, status), count in list(self.requests.items()):
+            requests.add_metric([method, route, str(status)], count)
+        yield requests
+        latency = HistogramMetricFamily(
+            "http_request_duration_seconds", "Time to answer a request.", labels=["method", "route"]
+        )
+        for key, counts in list(self.buckets.items()):
+            cumulative = list(itertools.accumulate(counts))
+            bounds = [*map(str, BUCKETS), "+Inf"]
+            latency.add_metric(
+                list(key), list(zip(bounds, cumulative, strict=True)), self.sums[key]
+            )
+        yield latency
+        cache = CounterMetricFamily(
+            "response_cache_lookups", "Response cache lookups.", labels=["result"]
+        )
+        for result, count in self.cache.items():
+            cache.add_metric([result], count)
+        yield cache
+        dataset = GaugeMetricFamily(
+            "dataset_info", "The dataset version this worker serves.", labels=["version"]
+        )
+        dataset.add_metric([str(self.version or 0)], 1)
+        yield dataset
 
 
 class JsonFormatter(logging.Formatter):
@@ -135,13 +161,20 @@ class Observe:
         self.app = app
         self.metrics = metrics
         self.log = log
+        # Request ids unique across workers and restarts: a random prefix and a counter.
+        self.prefix = os.urandom(6).hex().encode() + b"-"
+        self.counter = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
-        request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex.encode()
+        request_id = (
+            given
+            if given and REQUEST_ID.match(given)
+            else b"%s%d" % (self.prefix, next(self.counter))
+        )
         recorder = Recorder(send, request_id)
         started = time.perf_counter()
         try:
@@ -156,15 +189,13 @@ class Observe:
         finally:
             elapsed = time.perf_counter() - started
             route = route_template(scope)
-            method = scope["method"]
-            self.metrics.requests.labels(method, route, str(recorder.status)).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
+            self.metrics.observe(scope["method"], route, recorder.status, elapsed)
             if self.log is not None:
                 self.log.info(
                     "request",
                     extra={
                         "fields": {
-                            "method": method,
+                            "method": scope["method"],
                             "path": scope["path"],
                             "route": route,
                             "status": recorder.status,

@@ -7,9 +7,8 @@ the same `send_stored`, so a cached answer is byte for byte the answer the app w
 
 import gzip
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,9 +17,6 @@ VARY = b"Accept, Accept-Encoding"
 COMPRESSIBLE = (b"application/json", b"application/problem+json", b"text/", b"application/xml")
 MIN_GZIP_BYTES = 512
 # Headers that belong to one exchange, never to a stored representation.
-if TYPE_CHECKING:
-    from app.edge.cache import ResponseCache
-
 PER_EXCHANGE = {b"date", b"server", b"x-request-id", b"content-length", b"set-cookie"}
 
 
@@ -33,7 +29,6 @@ class Stored:
     body: bytes
     etag: bytes = b""
     cacheable: bool = False
-    route: str | None = None  # the route template, for metrics on a cache hit
     _gzipped: bytes | None = field(default=None, repr=False)
 
     @classmethod
@@ -169,26 +164,14 @@ async def render(app: ASGIApp, scope: Scope, receive: Receive) -> Stored:
     finally:
         route = inner.get("route")  # for the metrics and log of the layers outside
         scope["route_template"] = getattr(route, "path", None)
-    stored = collector.stored()
-    stored.route = scope["route_template"]
-    return stored
+    return collector.stored()
 
 
 class Representations:
-    """Answers GET and HEAD with a stored response: from the cache, or rendered by the app."""
+    """Answers GET and HEAD with the app's response as the client asked for it."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        version: Callable[[], int | None],
-        cache: "ResponseCache | None" = None,
-        hits: Callable[[str], None] | None = None,
-        passthrough: tuple[str, ...] = (),
-    ):
+    def __init__(self, app: ASGIApp, passthrough: tuple[str, ...] = ()):
         self.app = app
-        self.version = version
-        self.cache = cache
-        self.hits = hits or (lambda result: None)
         self.passthrough = passthrough
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -199,19 +182,4 @@ class Representations:
         ):
             await self.app(scope, receive, send)
             return
-        if self.cache is None:
-            await send_stored(await render(self.app, scope, receive), scope, send)
-            return
-        version = self.version()
-        key = (version or 0, scope["path"], scope["query_string"], _header(scope, b"accept"))
-        stored = self.cache.get(key) if version is not None else None
-        if stored is not None:
-            self.hits("hit")
-            scope["route_template"] = stored.route
-        else:
-            self.hits("miss")
-            stored = await render(self.app, scope, receive)
-            served = stored.header(b"x-dataset-version")
-            if stored.cacheable and served is not None and served.isdigit():
-                self.cache.put((int(served), *key[1:]), stored)
-        await send_stored(stored, scope, send)
+        await send_stored(await render(self.app, scope, receive), scope, send)
