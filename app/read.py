@@ -5,16 +5,18 @@ and the documents are read together, so a response is wholly from one loaded dat
 """
 
 import operator
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection, Engine
+from starlette.concurrency import run_in_threadpool
 
 from app import models as m
 
+T = TypeVar("T")
 document = m.Document.__table__  # type: ignore[attr-defined]
 dataset_version = m.DatasetVersion.__table__  # type: ignore[attr-defined]
 
@@ -139,6 +141,17 @@ class Reader:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.clock = VersionClock()
+        self.inline = engine.dialect.name == "sqlite"
+
+    async def read(self, work: Callable[[Snapshot], T]) -> T:
+        """`work(snapshot)`: inline on SQLite, in a worker thread on PostgreSQL."""
+        if self.inline:
+            return self.run(work)
+        return await run_in_threadpool(self.run, work)
+
+    def run(self, work: Callable[[Snapshot], T]) -> T:
+        with self.snapshot() as snap:
+            return work(snap)
 
     @contextmanager
     def snapshot(self) -> Iterator[Snapshot]:

@@ -6,7 +6,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, func, not_, select
 
-from app.api.deps import SnapshotDep
+from app.api.deps import reads
 from app.api.lists import LIST_RESPONSES, BadCursor, PagingDep
 from app.models import FactVersion
 from app.read import PageOfDocs, Snapshot
@@ -80,8 +80,9 @@ def changes_page(
     response_model=Page[Change],
     responses=LIST_RESPONSES,
 )
+@reads
 def list_changes(
-    snap: SnapshotDep,
+    snap: Snapshot,
     paging: PagingDep,
     since: Annotated[
         int,

@@ -8,14 +8,15 @@ from app.api.deps import (
     NOT_FOUND,
     SLUG_PATTERN,
     CountryCode,
-    SnapshotDep,
     document_or_404,
     order_of,
+    reads,
     require_known,
     words_filter,
 )
 from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
 from app.models import Area, Commitment, CommitmentArea, CommitmentCountry, Dialogue, Mention
+from app.read import Snapshot
 from app.schemas import CommitmentPublic, Page
 
 router = APIRouter(prefix="/commitments", tags=["commitments"])
@@ -33,8 +34,9 @@ SORTS = {"id": t.c.id, "point": t.c.point, "dialogue": t.c.dialogue_id}
     response_model=Page[CommitmentPublic],
     responses=LIST_RESPONSES,
 )
+@reads
 def list_commitments(
-    snap: SnapshotDep,
+    snap: Snapshot,
     paging: PagingDep,
     area: Annotated[
         list[str] | None,
@@ -111,8 +113,9 @@ def list_commitments(
     response_model=CommitmentPublic,
     responses=NOT_FOUND,
 )
+@reads
 def get_commitment(
-    snap: SnapshotDep,
+    snap: Snapshot,
     commitment_id: Annotated[
         int, Path(ge=1, le=2**31 - 1, description="The commitment's id.", examples=[7])
     ],

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from app import __version__
-from app.api.deps import SnapshotDep, stamp_version
+from app.api.deps import reads, stamp_version
 from app.api.lists import csv_of
 from app.models import DatasetVersion, Document, Source
 from app.read import Snapshot
@@ -117,7 +117,8 @@ def json_response(body: bytes, snap: Snapshot, media_type: str = "application/js
 
 
 @router.get("/meta", summary="Dataset metadata", response_model=DatasetMeta)
-def meta(snap: SnapshotDep) -> Response:
+@reads
+def meta(snap: Snapshot) -> Response:
     """The dataset version and when it was loaded, counts per table, every source with its
     checksum and licence note, how to cite it, and the API's version."""
     return json_response(json.dumps(meta_of(snap), ensure_ascii=False).encode(), snap)
@@ -144,7 +145,8 @@ def exported(snap: Snapshot) -> dict[str, list[str]]:
     summary="The whole dataset as one JSON document",
     responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},
 )
-def export_json(snap: SnapshotDep) -> Response:
+@reads
+def export_json(snap: Snapshot) -> Response:
     """Every resource in full, with the dataset's version, checksums and citation."""
     meta = json.dumps(meta_of(snap), ensure_ascii=False)
     parts = [f'"{name}":[' + ",".join(bodies) + "]" for name, bodies in exported(snap).items()]
@@ -162,7 +164,8 @@ def export_json(snap: SnapshotDep) -> Response:
     },
     response_class=Response,
 )
-def export_zip(snap: SnapshotDep) -> Response:
+@reads
+def export_zip(snap: Snapshot) -> Response:
     """One CSV per resource (one row per item, a header row), plus `meta.json` with the
     version, checksums and citation, and `CITATION.txt`."""
     meta = meta_of(snap)

@@ -1,27 +1,54 @@
 """What the routers share: the reader, list parameters, and answering with stored JSON."""
 
 import datetime as dt
+import functools
+import inspect
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 from pydantic import BeforeValidator
 from sqlalchemy import select
 
-from app.read import Order, Snapshot
+from app.read import Order, Reader, Snapshot
 from app.schemas import Problem
 
 DATASET_HEADER = "X-Dataset-Version"
 
 
-def get_snapshot(request: Request) -> Iterator[Snapshot]:
-    with request.app.state.reader.snapshot() as snap:
-        yield snap
+def reads(endpoint: Callable[..., Response]) -> Callable[..., Awaitable[Response]]:
+    """Make `endpoint(snap, **params)` a route that reads one snapshot of the database.
+
+    The route is async: on SQLite the reads run right in the event loop (they take
+    microseconds, and a thread hop costs more); on PostgreSQL, in one worker thread, so a
+    slow or unreachable server never stalls the loop. FastAPI sees `endpoint`'s parameters,
+    less `snap`, plus the request."""
+    signature = inspect.signature(endpoint)
+    params = [p for name, p in signature.parameters.items() if name != "snap"]
+    # FastAPI passes the request to one parameter only: reuse the endpoint's, if it has one.
+    asks = next((p.name for p in params if p.annotation is Request), None)
+    if asks is None:
+        params.insert(
+            0,
+            inspect.Parameter(
+                "_request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request
+            ),
+        )
+    request_name = asks or "_request"
+
+    @functools.wraps(endpoint)
+    async def route(**kwargs: Any) -> Response:
+        request: Request = kwargs[request_name] if asks else kwargs.pop(request_name)
+        reader: Reader = request.app.state.reader
+        return await reader.read(lambda snap: endpoint(snap=snap, **kwargs))
+
+    del route.__wrapped__  # FastAPI must read the signature below, not endpoint's
+    route.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    return route
 
 
-SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
 CountryCode = Annotated[
     str | None,
     Query(
@@ -100,7 +127,7 @@ def offered_media(request: Request) -> list[str]:
     return ["application/json", *(m for m in declared if m != "application/json")]
 
 
-def require_acceptable(request: Request) -> None:
+async def require_acceptable(request: Request) -> None:
     """406 before any work when the client accepts nothing the route offers."""
     negotiate(request, offered_media(request))
 

@@ -9,12 +9,13 @@ from app.api.deps import (
     CountryCode,
     IsoDate,
     NotFound,
-    SnapshotDep,
     document_or_404,
     order_of,
+    reads,
 )
 from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
 from app.models import Dialogue
+from app.read import Snapshot
 from app.schemas import DialogueDetail, DialogueSummary, Page
 
 router = APIRouter(prefix="/dialogues", tags=["dialogues"])
@@ -25,8 +26,9 @@ SORTS = {"id": t.c.id, "date": t.c.date, "edition": t.c.edition}
 @router.get(
     "", summary="List dialogues", response_model=Page[DialogueSummary], responses=LIST_RESPONSES
 )
+@reads
 def list_dialogues(
-    snap: SnapshotDep,
+    snap: Snapshot,
     paging: PagingDep,
     country: CountryCode = None,
     series: Annotated[str | None, Query(max_length=80, description="Series slug.")] = None,
@@ -64,8 +66,9 @@ def list_dialogues(
     response_model=DialogueDetail,
     responses=NOT_FOUND,
 )
+@reads
 def get_dialogue(
-    snap: SnapshotDep,
+    snap: Snapshot,
     dialogue: Annotated[
         str,
         Path(

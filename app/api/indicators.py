@@ -7,12 +7,13 @@ from sqlalchemy import exists, select
 from app.api.deps import (
     NOT_FOUND,
     CountryCode,
-    SnapshotDep,
     document_or_404,
     order_of,
+    reads,
 )
 from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
 from app.models import Indicator, IndicatorCountry
+from app.read import Snapshot
 from app.schemas import IndicatorPublic, Page
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
@@ -27,8 +28,9 @@ SORTS = {"id": t.c.id, "value": t.c.value}
     response_model=Page[IndicatorPublic],
     responses=LIST_RESPONSES,
 )
+@reads
 def list_indicators(
-    snap: SnapshotDep,
+    snap: Snapshot,
     paging: PagingDep,
     country: CountryCode = None,
     unit: Annotated[
@@ -54,8 +56,9 @@ def list_indicators(
 @router.get(
     "/{indicator_id}", summary="One indicator", response_model=IndicatorPublic, responses=NOT_FOUND
 )
+@reads
 def get_indicator(
-    snap: SnapshotDep,
+    snap: Snapshot,
     indicator_id: Annotated[
         int, Path(ge=1, le=2**31 - 1, description="The indicator's id.", examples=[1])
     ],

@@ -71,34 +71,14 @@ def _typed(value: Any, column: Any, nullable: bool) -> Any:
 
 
 class Paging:
-    """The paging and format parameters every list takes."""
+    """A list request's paging and format: where to start, how many, JSON or CSV."""
 
-    def __init__(
-        self,
-        request: Request,
-        limit: Annotated[int, Query(ge=1, le=100, description="Items per page (1-100).")] = 20,
-        offset: Annotated[
-            int, Query(ge=0, le=MAX_OFFSET, description="Items to skip (0-10,000); see `cursor`.")
-        ] = 0,
-        cursor: Annotated[
-            str | None,
-            Query(
-                max_length=512,
-                description="Where to continue: the opaque value a `next` link carries. "
-                "It walks a list to its end at any depth; `offset` stops at 10,000.",
-            ),
-        ] = None,
-        format: Annotated[
-            Literal["json", "csv"] | None,
-            Query(description="`csv` for a spreadsheet (the same as `Accept: text/csv`)."),
-        ] = None,
-    ):
+    def __init__(self, request: Request, limit: int, offset: int, cursor: str | None, media: str):
         self.request = request
         self.limit = limit
         self.offset = offset
         self.cursor = cursor
-        media = {"json": "application/json", "csv": "text/csv"}.get(format or "")
-        self.media_type = media or negotiate(request, LIST_MEDIA)
+        self.media_type = media
 
     def page(self, snap: Snapshot, kind: str, keys: Any, order: Order) -> PageOfDocs:
         if self.cursor is None:
@@ -157,7 +137,31 @@ class Paging:
         return self.request.url.path.strip("/").replace("/", "-") + ".csv"
 
 
-PagingDep = Annotated[Paging, Depends()]
+async def paging(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=100, description="Items per page (1-100).")] = 20,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="Items to skip (0-10,000); see `cursor`.")
+    ] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=512,
+            description="Where to continue: the opaque value a `next` link carries. "
+            "It walks a list to its end at any depth; `offset` stops at 10,000.",
+        ),
+    ] = None,
+    format: Annotated[
+        Literal["json", "csv"] | None,
+        Query(description="`csv` for a spreadsheet (the same as `Accept: text/csv`)."),
+    ] = None,
+) -> Paging:
+    """The paging and format parameters every list takes (async: no thread hop to parse them)."""
+    media = {"json": "application/json", "csv": "text/csv"}.get(format or "")
+    return Paging(request, limit, offset, cursor, media or negotiate(request, LIST_MEDIA))
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
 
 
 def csv_of(bodies: list[str]) -> bytes:

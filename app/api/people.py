@@ -7,12 +7,13 @@ from sqlalchemy import select
 from app.api.deps import (
     NOT_FOUND,
     CountryCode,
-    SnapshotDep,
     document_or_404,
     order_of,
+    reads,
 )
 from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
 from app.models import Person
+from app.read import Snapshot
 from app.schemas import Page, PersonPublic
 
 router = APIRouter(prefix="/people", tags=["people"])
@@ -21,8 +22,9 @@ SORTS = {"id": t.c.id, "name": t.c.name}
 
 
 @router.get("", summary="List people", response_model=Page[PersonPublic], responses=LIST_RESPONSES)
+@reads
 def list_people(
-    snap: SnapshotDep,
+    snap: Snapshot,
     paging: PagingDep,
     country: CountryCode = None,
     sort: Annotated[Literal["name", "-name", "id", "-id"], Query(description=SORT_HELP)] = "name",
@@ -35,8 +37,9 @@ def list_people(
 
 
 @router.get("/{person_id}", summary="One person", response_model=PersonPublic, responses=NOT_FOUND)
+@reads
 def get_person(
-    snap: SnapshotDep,
+    snap: Snapshot,
     person_id: Annotated[
         str, Path(max_length=100, description="The person's id (a slug).", examples=["wang-yi"])
     ],

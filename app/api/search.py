@@ -7,7 +7,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from app.api.deps import SnapshotDep, stamp_version
+from app.api.deps import reads, stamp_version
+from app.read import Snapshot
 
 router = APIRouter(tags=["search"])
 MARK = ("<mark>", "</mark>")
@@ -64,8 +65,9 @@ WHERE {PG_DOCUMENT} @@ query {{kind}}
 
 
 @router.get("/search", summary="Search facts and source text", response_model=SearchResults)
+@reads
 def search(
-    snap: SnapshotDep,
+    snap: Snapshot,
     q: Annotated[
         str,
         Query(

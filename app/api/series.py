@@ -4,10 +4,10 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from app.api.deps import NOT_FOUND, SnapshotDep, document_or_404
+from app.api.deps import NOT_FOUND, document_or_404, reads
 from app.api.lists import LIST_RESPONSES, PagingDep
 from app.models import Series
-from app.read import Order
+from app.read import Order, Snapshot
 from app.schemas import Page, SeriesPublic
 
 router = APIRouter(prefix="/series", tags=["series"])
@@ -17,7 +17,8 @@ t = Series.__table__  # type: ignore[attr-defined]
 @router.get(
     "", summary="List dialogue series", response_model=Page[SeriesPublic], responses=LIST_RESPONSES
 )
-def list_series(snap: SnapshotDep, paging: PagingDep) -> Response:
+@reads
+def list_series(snap: Snapshot, paging: PagingDep) -> Response:
     """Each recurring dialogue between two countries, with its editions in order."""
     return paging.respond(
         paging.page(snap, "series", select(t.c.slug), Order(None, t.c.slug)), snap
@@ -30,8 +31,9 @@ def list_series(snap: SnapshotDep, paging: PagingDep) -> Response:
     response_model=SeriesPublic,
     responses=NOT_FOUND,
 )
+@reads
 def get_series(
-    snap: SnapshotDep,
+    snap: Snapshot,
     slug: Annotated[
         str,
         Path(

@@ -8,14 +8,14 @@ from app.api.deps import (
     NOT_FOUND,
     NotAcceptable,
     NotFound,
-    SnapshotDep,
     json_bytes,
     negotiate,
+    reads,
     stamp_version,
 )
 from app.api.lists import LIST_RESPONSES, PagingDep
 from app.models import Source
-from app.read import Order
+from app.read import Order, Snapshot
 from app.schemas import Page, SourceDetail, SourcePublic
 from app.viewer import HTML, render_source
 
@@ -24,7 +24,8 @@ t = Source.__table__  # type: ignore[attr-defined]
 
 
 @router.get("", summary="List sources", response_model=Page[SourcePublic], responses=LIST_RESPONSES)
-def list_sources(snap: SnapshotDep, paging: PagingDep) -> Response:
+@reads
+def list_sources(snap: Snapshot, paging: PagingDep) -> Response:
     """The documents the facts are drawn from (stored, byte-exact) and the pages they cite."""
     keys = select(t.c.id)
     return paging.respond(paging.page(snap, "source_summary", keys, Order(None, t.c.id)), snap)
@@ -67,9 +68,10 @@ def prefers_html(request: Request) -> bool:
     response_model=SourceDetail,
     responses=SOURCE_RESPONSES,
 )
+@reads
 def get_source(
     request: Request,
-    snap: SnapshotDep,
+    snap: Snapshot,
     source_id: Annotated[
         str, Path(max_length=100, description="The source's id.", examples=["mfa-cn-2025-03-22"])
     ],

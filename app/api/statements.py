@@ -4,10 +4,10 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from app.api.deps import NOT_FOUND, SnapshotDep, document_or_404
+from app.api.deps import NOT_FOUND, document_or_404, reads
 from app.api.lists import LIST_RESPONSES, PagingDep
 from app.models import Statement
-from app.read import Order
+from app.read import Order, Snapshot
 from app.schemas import Page, StatementPublic
 
 router = APIRouter(prefix="/statements", tags=["statements"])
@@ -20,8 +20,9 @@ t = Statement.__table__  # type: ignore[attr-defined]
     response_model=Page[StatementPublic],
     responses=LIST_RESPONSES,
 )
+@reads
 def list_statements(
-    snap: SnapshotDep,
+    snap: Snapshot,
     paging: PagingDep,
     dialogue: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Dialogue id.")] = None,
 ) -> Response:
@@ -35,8 +36,9 @@ def list_statements(
 @router.get(
     "/{statement_id}", summary="One statement", response_model=StatementPublic, responses=NOT_FOUND
 )
+@reads
 def get_statement(
-    snap: SnapshotDep,
+    snap: Snapshot,
     statement_id: Annotated[
         int, Path(ge=1, le=2**31 - 1, description="The statement's id.", examples=[1])
     ],

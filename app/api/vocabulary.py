@@ -4,10 +4,10 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from app.api.deps import NOT_FOUND, SnapshotDep, document_or_404
+from app.api.deps import NOT_FOUND, document_or_404, reads
 from app.api.lists import LIST_RESPONSES, PagingDep
 from app.models import Area, Country, Entity
-from app.read import Order
+from app.read import Order, Snapshot
 from app.schemas import AreaPublic, CountryPublic, EntityPublic, Page
 
 router = APIRouter(tags=["vocabulary"])
@@ -22,7 +22,8 @@ countries = Country.__table__  # type: ignore[attr-defined]
     response_model=Page[AreaPublic],
     responses=LIST_RESPONSES,
 )
-def list_areas(snap: SnapshotDep, paging: PagingDep) -> Response:
+@reads
+def list_areas(snap: Snapshot, paging: PagingDep) -> Response:
     """The controlled vocabulary that `/commitments?area=` filters on."""
     keys = select(areas.c.slug)
     return paging.respond(paging.page(snap, "area", keys, Order(None, areas.c.slug)), snap)
@@ -34,8 +35,9 @@ def list_areas(snap: SnapshotDep, paging: PagingDep) -> Response:
     response_model=Page[EntityPublic],
     responses=LIST_RESPONSES,
 )
+@reads
 def list_entities(
-    snap: SnapshotDep,
+    snap: Snapshot,
     paging: PagingDep,
     kind: Annotated[
         str | None, Query(max_length=40, description="`agreement`, `institution`, ...")
@@ -51,8 +53,9 @@ def list_entities(
 @router.get(
     "/entities/{slug}", summary="One entity", response_model=EntityPublic, responses=NOT_FOUND
 )
+@reads
 def get_entity(
-    snap: SnapshotDep,
+    snap: Snapshot,
     slug: Annotated[str, Path(max_length=100, description="The entity's slug.", examples=["rcep"])],
 ) -> Response:
     """An entity and every commitment and statement that mentions it."""
@@ -65,7 +68,8 @@ def get_entity(
     response_model=Page[CountryPublic],
     responses=LIST_RESPONSES,
 )
-def list_countries(snap: SnapshotDep, paging: PagingDep) -> Response:
+@reads
+def list_countries(snap: Snapshot, paging: PagingDep) -> Response:
     """The countries the data speaks of, with how many dialogues, commitments and people each has."""
     keys = select(countries.c.code)
     return paging.respond(paging.page(snap, "country", keys, Order(None, countries.c.code)), snap)
