@@ -17,10 +17,10 @@ load: $(BIN)/.installed
 	$(BIN)/python -m app.seed load
 
 run: load
-	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+	$(BIN)/python -m app.serve --host $(HOST) --port $(PORT)
 
 serve-workers: load
-	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	$(BIN)/python -m app.serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 check-seed: $(BIN)/.installed
 	$(BIN)/python -m app.seed check
@@ -35,3 +35,13 @@ test: lint
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks (bench/): `make bench` compares the app with a raw ASGI ceiling on SQLite and
+# PostgreSQL; `make bench-scale` times reads on 10k, 100k and 1M synthetic commitments.
+# Options go in BENCH_ARGS, e.g. make bench BENCH_ARGS=--quick
+.PHONY: bench-scale
+bench:
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-scale:
+	$(BIN)/python -m bench.scale $(BENCH_ARGS)

@@ -40,6 +40,13 @@ def make_engine(
         connect_args={
             "connect_timeout": max(1, round(timeout)),
             "options": f"-c statement_timeout={millis} -c lock_timeout={millis}",
+            # A server that stops answering (a partition, a dead host) is noticed too:
+            # unacknowledged data fails the connection after `timeout`.
+            "keepalives": 1,
+            "keepalives_idle": max(1, round(timeout)),
+            "keepalives_interval": 1,
+            "keepalives_count": 3,
+            "tcp_user_timeout": millis,
         },
     )
 

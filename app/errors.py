@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from app.api.deps import BadParameter, NotAcceptable, NotFound
 from app.api.lists import BadCursor
+from app.read import DatabaseTimeout
 
 log = logging.getLogger("app.errors")
 PROBLEM = "application/problem+json"
@@ -103,6 +104,7 @@ def install(app: FastAPI) -> None:
             detail = f"no resource at {request.url.path}"
         return problem(exc.status_code, detail, request.url.path, headers=exc.headers)
 
+    @app.exception_handler(DatabaseTimeout)
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)
     async def database_down(request: Request, exc: Exception) -> JSONResponse:

@@ -192,6 +192,8 @@ def build_api(settings: Settings) -> tuple[FastAPI, dict[str, bytes]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
+        with contextlib.suppress(SQLAlchemyError):  # know the version before the first request
+            app.state.reader.clock.current(app.state.reader.engine)
         poller = threading.Thread(
             target=poll_versions, args=(app.state, settings.version_poll_seconds, stop), daemon=True
         )
@@ -227,7 +229,7 @@ def build_api(settings: Settings) -> tuple[FastAPI, dict[str, bytes]]:
         read_only=True,
     )
     api.state.engine = engine
-    api.state.reader = Reader(snapshot_engine(engine))
+    api.state.reader = Reader(snapshot_engine(engine), deadline=timeout + 1)
     api.state.metrics = Metrics()
     api.state.head_revision = head_revision()
     api.state.access_log, api.state.log_listener = None, None

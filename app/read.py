@@ -4,6 +4,7 @@ Every request reads one snapshot: one transaction in which the dataset version, 
 and the documents are read together, so a response is wholly from one loaded dataset.
 """
 
+import asyncio
 import operator
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from app import models as m
 
 T = TypeVar("T")
+TOTAL_CAP = 10_000
 document = m.Document.__table__  # type: ignore[attr-defined]
 dataset_version = m.DatasetVersion.__table__  # type: ignore[attr-defined]
 
@@ -60,10 +62,18 @@ class PageOfDocs:
     offset: int  # the position of the first item in the whole list
     bodies: list[str]
     last: tuple[Any, ...] | None  # the last row's (column, key) values, for the next cursor
+    exact_total: bool = True  # False: more than TOTAL_CAP items, and `total` is a lower bound
 
     @property
     def has_next(self) -> bool:
+        if not self.exact_total:
+            return len(self.bodies) == self.limit
         return self.offset + len(self.bodies) < self.total
+
+
+class DatabaseTimeout(Exception):
+    def __init__(self, seconds: float):
+        super().__init__(f"the database did not answer within {seconds:g} s")
 
 
 class VersionClock:
@@ -81,7 +91,7 @@ class VersionClock:
 
     def current(self, engine: Engine) -> int | None:
         """Ask the database for the newest version (the poller calls this)."""
-        with engine.connect() as conn:
+        with engine.connect().execution_options(version_poller=True) as conn:
             version = conn.execute(select(func.max(dataset_version.c.version))).scalar()
         self.saw(version)
         return version
@@ -116,7 +126,9 @@ class Snapshot:
 
         With `after` (a keyset cursor's values) the page starts after that row, and `offset`
         only says where that is in the whole list; otherwise `offset` rows are skipped."""
-        total = self.conn.execute(select(func.count()).select_from(keys.subquery())).scalar_one()
+        # Count at most TOTAL_CAP + 1 rows, so a total costs the same at any size of data.
+        capped = keys.limit(TOTAL_CAP + 1).subquery()
+        total = self.conn.execute(select(func.count()).select_from(capped)).scalar_one()
         query = keys if order.column is None else keys.add_columns(order.column)
         if after is not None:
             query = query.where(order.after(after))
@@ -134,20 +146,29 @@ class Snapshot:
         if rows:
             row = rows[-1]
             last = (row[0],) if order.column is None else (row[1], row[0])
-        return PageOfDocs(total, limit, offset, [bodies[k] for k in page], last)
+        exact = total <= TOTAL_CAP
+        return PageOfDocs(
+            min(total, TOTAL_CAP), limit, offset, [bodies[k] for k in page], last, exact
+        )
 
 
 class Reader:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, deadline: float = 10.0):
         self.engine = engine
         self.clock = VersionClock()
         self.inline = engine.dialect.name == "sqlite"
+        self.deadline = deadline
 
     async def read(self, work: Callable[[Snapshot], T]) -> T:
         """`work(snapshot)`: inline on SQLite, in a worker thread on PostgreSQL."""
         if self.inline:
             return self.run(work)
-        return await run_in_threadpool(self.run, work)
+        try:
+            return await asyncio.wait_for(run_in_threadpool(self.run, work), self.deadline)
+        except TimeoutError:
+            # A server that accepts but never answers: the request gets its 503 in time;
+            # the stuck thread ends when the connection's own timeouts give up.
+            raise DatabaseTimeout(self.deadline) from None
 
     def run(self, work: Callable[[Snapshot], T]) -> T:
         with self.snapshot() as snap:

@@ -253,9 +253,13 @@ class SourceDetail(SourcePublic):
 
 
 class Page(Public, Generic[T]):
-    total: int
+    total: int = Field(description="How many items match (at most 10,000; see total_relation).")
+    total_relation: Literal["eq", "gte"] = Field(
+        default="eq", description="`eq`: total is exact; `gte`: more match, total is a lower bound."
+    )
     limit: int
     offset: int
+    next: str | None = Field(default=None, description="The next page, or null at the end.")
     items: list[T]
 
 

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 python -m app.seed load
 
-exec python -m uvicorn app.main:create_app --factory \
+exec python -m app.serve \
     --host "${HOST:-0.0.0.0}" \
     --port "${PORT:-8000}" \
     --workers "${WORKERS:-2}"

@@ -331,3 +331,24 @@ def test_every_operation_is_documented(client: TestClient) -> None:
                     assert list(response["content"]) == [PROBLEM], (path, status)
     assert len(ids) == len(set(ids))
     assert "dialogues-get_dialogue" in ids
+
+
+def test_totals_past_the_cap_are_a_marked_lower_bound(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.read
+
+    monkeypatch.setattr(app.read, "TOTAL_CAP", 5)
+    first = client.get("/commitments?limit=4")
+    body = first.json()
+    assert (body["total"], body["total_relation"]) == (5, "gte")
+    assert "last" not in links(first)
+    seen, url = [], "/commitments?limit=4"
+    while url:
+        page = client.get(url).json()
+        seen += [c["id"] for c in page["items"]]
+        url = page["next"]
+    monkeypatch.undo()
+    whole = client.get("/commitments?limit=100").json()
+    assert whole["total_relation"] == "eq"
+    assert seen == [c["id"] for c in whole["items"]]  # the walk still reaches the end

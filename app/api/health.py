@@ -37,6 +37,7 @@ def ready(request: Request) -> JSONResponse:
         return JSONResponse(body.model_dump(), status_code=503, headers=NO_STORE)
     at_head = revision == state.head_revision
     ok = at_head and version is not None
+    headers = {**NO_STORE, "X-Dataset-Version": str(version or 0)}
     body = Ready(
         status="ready" if ok else "unavailable",
         database="up",
@@ -44,7 +45,7 @@ def ready(request: Request) -> JSONResponse:
         schema_at_head=at_head,
         dataset_version=version,
     )
-    return JSONResponse(body.model_dump(), status_code=200 if ok else 503, headers=NO_STORE)
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503, headers=headers)
 
 
 @router.get(

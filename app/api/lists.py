@@ -94,7 +94,13 @@ class Paging:
             response.headers["Content-Disposition"] = f'inline; filename="{self.filename()}"'
         else:
             head = json.dumps(
-                {"total": page.total, "limit": page.limit, "offset": page.offset, "next": next_url}
+                {
+                    "total": page.total,
+                    "total_relation": "eq" if page.exact_total else "gte",
+                    "limit": page.limit,
+                    "offset": page.offset,
+                    "next": next_url,
+                }
             )
             body = head[:-1] + ',"items":[' + ",".join(page.bodies) + "]}"
             response = Response(body.encode(), media_type="application/json")
@@ -129,7 +135,7 @@ class Paging:
         if next_url:
             links.append((next_url, "next"))
         last = max(0, (page.total - 1) // self.limit * self.limit)
-        if last <= MAX_OFFSET:
+        if page.exact_total and last <= MAX_OFFSET:
             links.append((self.url(offset=last), "last"))
         return ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)
 
