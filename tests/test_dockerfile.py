@@ -6,13 +6,11 @@ fresh virtual environment, runs `scripts/start.sh` (the image's CMD) and asks th
 Every wait is bounded by the timeouts below, so the test cannot hang.
 """
 
-import contextlib
 import json
 import os
 import re
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +20,8 @@ import urllib.request
 from pathlib import Path
 
 import yaml
+
+from tests.ops_helpers import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -96,25 +96,6 @@ def get_json(url: str) -> tuple[int, object]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate the whole process group, then make sure it is gone."""
-    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, STOP_TIMEOUT)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(process.pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.1)
-    raise AssertionError(f"the server's process group {process.pid} did not exit")
 
 
 def test_hadolint_passes() -> None:
@@ -230,4 +211,4 @@ def test_image_steps_in_a_clean_virtual_environment(tmp_path: Path) -> None:
         assert status == 200, dialogue
         assert isinstance(dialogue, dict) and dialogue["date"] == "2025-03-22", dialogue
     finally:
-        stop(process)
+        stop_process(process, STOP_TIMEOUT)

@@ -11,9 +11,9 @@ recently used first out; a newer dataset version empties it.
 from collections import OrderedDict
 from collections.abc import Callable
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.edge.representations import accepts_gzip, etag_matches
+from app.edge.representations import Collector, accepts_gzip, etag_matches
 
 Key = tuple[int, str, bytes, bytes, bool, bytes]
 
@@ -39,26 +39,6 @@ class Entry:
         await send(
             {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else self.body}
         )
-
-
-class Capture:
-    """Passes the response on and keeps a copy. A class: no closure cycle per request."""
-
-    __slots__ = ("body", "headers", "send", "status")
-
-    def __init__(self, send: Send):
-        self.send = send
-        self.status = 0
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.body = bytearray()
-
-    async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self.status = message["status"]
-            self.headers = list(message.get("headers", []))
-        elif message["type"] == "http.response.body":
-            self.body += message.get("body", b"")
-        await self.send(message)
 
 
 class ResponseCache:
@@ -104,11 +84,11 @@ class ResponseCache:
         if scope["method"] == "HEAD":
             await self.app(scope, receive, send)
             return
-        capture = Capture(send)
+        capture = Collector(send)
         await self.app(scope, receive, capture)
         self.keep(key, capture, scope.get("route_template"))
 
-    def keep(self, key: Key, capture: Capture, route: str | None) -> None:
+    def keep(self, key: Key, capture: Collector, route: str | None) -> None:
         headers = dict(capture.headers)
         served = headers.get(b"x-dataset-version", b"")
         if capture.status != 200 or b"etag" not in headers or served != str(key[0]).encode():

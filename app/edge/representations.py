@@ -134,12 +134,14 @@ async def send_stored(stored: Stored, scope: Scope, send: Send) -> None:
 
 
 class Collector:
-    """Gathers what the app sends. A class, not a closure, so no reference cycle per request."""
+    """Gathers what the app sends and, given a `send`, passes it on too. A class, not a
+    closure, so no reference cycle per request."""
 
-    __slots__ = ("body", "headers", "status")
+    __slots__ = ("body", "headers", "send", "status")
 
-    def __init__(self) -> None:
-        self.status = 500
+    def __init__(self, send: Send | None = None) -> None:
+        self.send = send
+        self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
         self.body = bytearray()
 
@@ -149,6 +151,8 @@ class Collector:
             self.headers = list(message.get("headers", []))
         elif message["type"] == "http.response.body":
             self.body += message.get("body", b"")
+        if self.send is not None:
+            await self.send(message)
 
     def stored(self) -> Stored:
         return Stored.from_app(self.status, self.headers, bytes(self.body))
