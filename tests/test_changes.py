@@ -33,7 +33,9 @@ def test_the_feed_lists_exactly_what_a_load_changed(fresh_url: str, tmp_path: Pa
     assert load(engine, SEED_DIR).version == 1
     app = create_app(Settings(database_url=fresh_url, cache_bytes=0, access_log=False))
     with TestClient(app) as client:
-        before = {url: client.get(url).headers["etag"] for url in ("/commitments/1", "/commitments/13")}
+        before = {
+            url: client.get(url).headers["etag"] for url in ("/commitments/1", "/commitments/13")
+        }
         total_v1 = client.get("/meta").json()["counts"]
         folder = copy_seed(tmp_path)
         edit(folder, READOUT, change_the_seed)
