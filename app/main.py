@@ -75,7 +75,7 @@ TAGS = [
     {"name": "health", "description": "Liveness and readiness for operators."},
 ]
 STATIC = "/static-offline-docs"
-DATA_ERRORS = errors.documented(400, 404, 405, 406, 414, 422, 500, 503)
+DATA_ERRORS = errors.documented(400, 404, 405, 406, 414, 422, 429, 500, 503)
 ROUTERS = (
     dialogues,
     commitments,
