@@ -1,12 +1,14 @@
 """Write a verified seed to the database in one transaction, or leave it exactly as it was."""
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from pydantic import BaseModel
 from sqlalchemy import Connection, delete, func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
@@ -88,6 +90,13 @@ def load(engine: Engine, seed_dir: Path) -> LoadResult:
 KEPT_ACROSS_LOADS = {"dataset_version", "fact_version"}
 
 
+def ascii_json(doc: BaseModel) -> str:
+    """The document's JSON with non-ASCII characters escaped (the en spaces of a quote become
+    \\u2002): the same JSON to any parser, and bytes the server sends without re-encoding."""
+    text = doc.model_dump_json()
+    return text if text.isascii() else json.dumps(json.loads(text), separators=(",", ":"))
+
+
 def _replace_dataset(conn: Connection, builder: Builder) -> dict[str, int]:
     """Delete the old dataset's rows and write the new one's; the counts of each table."""
     tables = [t for t in metadata.sorted_tables if t.name not in KEPT_ACROSS_LOADS]
@@ -97,7 +106,7 @@ def _replace_dataset(conn: Connection, builder: Builder) -> dict[str, int]:
     for row in builder.rows:
         rows[str(type(row).__tablename__)].append(row)
     rows["document"] = [
-        m.Document(kind=kind, key=key, body=doc.model_dump_json())
+        m.Document(kind=kind, key=key, body=ascii_json(doc))
         for (kind, key), doc in sorted(builder.docs.items())
     ]
     rows["dialogue"].sort(key=lambda d: d.id)  # type: ignore[attr-defined]
