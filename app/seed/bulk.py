@@ -1,0 +1,933 @@
+"""Bulk loading: a large dataset from one JSON Lines file, checked by the curated seed's own code.
+
+    python -m app.seed.bulk load FILE --database-url URL [--timings]
+    python -m app.seed.bulk check FILE
+
+**The format.** One JSON object per line: `{"section": S, "record": R}`, where S names a section
+of the curated seed (`app.seed.format.SeedFile`: countries, areas, ..., indicators) and R is one
+entry of it, exactly as a seed YAML file would hold it. A stored source carries its text in
+the line (`"text": "..."`), or in its `file`, relative to the bulk file's folder.
+
+The file is read once, block by block, so a dataset of millions of facts never sits in memory
+whole:
+- the lines before the first `dialogues` line are the shared part: the vocabulary (countries,
+  areas, entities, series, people) and the sources any dialogue may cite;
+- each `dialogues` line opens that dialogue's block: its participations, context events,
+  commitments, statements and indicators, and the sources only they cite.
+A record may refer to shared records and to records of its own block, and a dialogue to an
+earlier one as `previous`.
+
+**Checks.** Every record is validated by the seed's pydantic models, and the shared part and
+each block are checked as a `Seed` by `app.seed.verify`'s own reference and evidence checks
+(`check_span`: every quote at its offsets and outside page furniture). Ids are unique across
+the file and stored texts must match their sha256. A problem names the line; any problem
+refuses the whole file and leaves the database as it was (one transaction).
+
+**Rows and documents** come from `app.seed.build.Builder`, block by block. What spans blocks
+(series, people, entities, areas, countries, shared sources) is gathered as the blocks go by
+and assembled at the end into the documents `Builder.build()` would make. By default the
+Builder's code runs with plain row classes in place of the SQLModel table classes (same
+fields, same values): building a SQLModel table instance costs ~80 µs, which would dominate
+a large load (`--sqlmodel-rows` keeps them, to compare).
+
+Rows are written in large batches: `executemany` on SQLite (synchronous=OFF and an in-memory
+journal during the load only: unlike journal_mode=OFF it keeps ROLLBACK working, and on a
+fresh database it journals next to nothing), `COPY` on PostgreSQL.
+"""
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import operator
+import resource
+import sys
+import time
+import types
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import JSON, Column, Connection, bindparam, delete, func, insert, select, text
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from app import models as m
+from app import schemas as s
+from app.db import make_engine, metadata
+from app.seed.build import Builder
+from app.seed.format import DialogueIn, SeedFile, SourceIn
+from app.seed.load import KEPT_ACROSS_LOADS, LOAD_LOCK_KEY, LoadResult, migrate
+from app.seed.verify import (
+    Problem,
+    Seed,
+    SeedError,
+    _check_evidence,
+    _check_references,
+    _label,
+    fact_key,
+)
+from app.seed.versions import FactState, Key, as_rows, fact_hashes, plan
+
+SECTIONS = tuple(SeedFile.model_fields)
+MODELS: dict[str, type[BaseModel]] = {
+    name: get_args(info.annotation)[0] for name, info in SeedFile.model_fields.items()
+}
+VOCABULARY = ("countries", "areas", "entities", "series", "people")
+FACTS = ("participations", "context_events", "commitments", "statements", "indicators")
+MAX_PROBLEMS = 100
+BATCH_ROWS = 200_000
+
+
+# Timing, for --timings: where a load spends its time.
+class Clock:
+    def __init__(self) -> None:
+        self.spent: defaultdict[str, float] = defaultdict(float)
+        self.started = time.perf_counter()
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.spent[phase] += time.perf_counter() - start
+
+    def report(self) -> str:
+        total = time.perf_counter() - self.started
+        spent = sorted(self.spent.items(), key=lambda item: -item[1])
+        lines = [f"  {phase:<28}{secs:8.2f} s" for phase, secs in spent]
+        other = total - sum(self.spent.values())
+        lines.append(f"  {'(other)':<28}{other:8.2f} s")
+        lines.append(f"  {'total':<28}{total:8.2f} s")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        lines.append(f"  {'peak RSS of the loader':<28}{peak:8.0f} MiB")
+        return "\n".join(lines)
+
+
+# A block's view of the records: its own, with the shared ones behind them.
+class Layer(dict[Any, Any]):
+    """A block's own records; lookups also see the shared ones, iteration only its own.
+
+    So the seed's checks and the Builder, given a block as a `Seed`, check and build just
+    that block while its references to shared records resolve."""
+
+    def __init__(self, shared: Mapping[Any, Any]):
+        super().__init__()
+        self.shared = shared
+
+    def __missing__(self, key: Any) -> Any:
+        return self.shared[key]
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self.shared
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        return self.shared.get(key, default)
+
+
+# Plain rows: the Builder's own code, with light row classes in place of the table classes.
+class PlainRow:
+    """A row of one table as plain attributes: the fields of its SQLModel class, its defaults."""
+
+    __tablename__: str
+    columns: tuple[str, ...]
+    defaults: dict[str, Any]  # the same value for every row (None, a number, a string)
+    factories: tuple[tuple[str, Callable[[], Any]], ...]  # a new value for each row (a list)
+
+    def __init__(self, **values: Any) -> None:
+        fields = self.__dict__
+        fields.update(self.defaults)
+        for name, make in self.factories:
+            fields[name] = make()
+        fields.update(values)
+
+    def model_dump(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.columns}
+
+
+def plain_models() -> types.SimpleNamespace:
+    """`app.models` with each table class replaced by a PlainRow class of the same fields."""
+    names = dict(vars(m))
+    for name, model in vars(m).items():
+        if isinstance(model, type) and issubclass(model, SQLModel) and hasattr(model, "__table__"):
+            defaults, factories = {}, []
+            for field_name, info in model.model_fields.items():
+                if info.default_factory is not None:
+                    factories.append((field_name, info.default_factory))
+                elif not info.is_required():
+                    defaults[field_name] = info.default
+            names[name] = type(
+                name,
+                (PlainRow,),
+                {
+                    "__tablename__": str(model.__tablename__),
+                    "columns": tuple(c.name for c in model.__table__.columns),
+                    "defaults": defaults,
+                    "factories": tuple(factories),
+                },
+            )
+    return types.SimpleNamespace(**names)
+
+
+def rebound(cls: type[Builder], **names: Any) -> type[Builder]:
+    """A subclass of `cls` whose methods run the very same code with some globals replaced."""
+    methods: dict[str, Any] = {}
+    for attr, value in vars(cls).items():
+        if isinstance(value, types.FunctionType):
+            method = types.FunctionType(
+                value.__code__,
+                {**value.__globals__, **names},
+                value.__name__,
+                value.__defaults__,
+                value.__closure__,
+            )
+            method.__kwdefaults__ = value.__kwdefaults__
+            method.__qualname__ = value.__qualname__
+            methods[attr] = method
+    return type(cls.__name__, (cls,), methods)
+
+
+# Writing: rows as tuples in per-table buffers, flushed in dependency order, in big batches.
+class Writer:
+    def __init__(self, conn: Connection, clock: Clock, batch_rows: int = BATCH_ROWS):
+        self.conn = conn
+        self.clock = clock
+        self.batch_rows = batch_rows
+        self.driver = driver(conn)
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.tables = [t for t in metadata.sorted_tables if t.name != "dataset_version"]
+        self.getters = {
+            t.name: operator.attrgetter(*[c.name for c in t.columns]) for t in self.tables
+        }
+        self.converters = {t.name: self._converters(t.columns) for t in self.tables}
+        self.buffers: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        self.pending = 0
+        self.counts: Counter[str] = Counter()
+        self.search_id = 0
+
+    def _converters(self, columns: Any) -> list[tuple[int, Callable[[Any], Any]]]:
+        """What SQLAlchemy would do to each value: JSON to text; on SQLite, dates to ISO text."""
+        out: list[tuple[int, Callable[[Any], Any]]] = []
+        for n, column in enumerate(columns):
+            assert isinstance(column, Column)
+            processor: Callable[[Any], Any] | None
+            if self.sqlite:
+                processor = column.type.bind_processor(self.conn.dialect)
+            else:
+                processor = json.dumps if isinstance(column.type, JSON) else None
+            if processor is not None:
+                out.append((n, processor))
+        return out
+
+    def rows(self, rows: list[Any]) -> None:
+        getters, buffers = self.getters, self.buffers
+        for row in rows:
+            name = row.__tablename__
+            buffers[name].append(getters[name](row))
+        self.pending += len(rows)
+
+    def dicts(self, table: str, rows: list[dict[str, Any]]) -> None:
+        columns = [c.name for c in metadata.tables[table].columns]
+        self.buffers[table] += [tuple(row[c] for c in columns) for row in rows]
+        self.pending += len(rows)
+
+    def document(self, kind: str, key: str, body: str) -> None:
+        self.buffers["document"].append((kind, key, body))
+        self.pending += 1
+
+    def maybe_flush(self) -> None:
+        if self.pending >= self.batch_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        for table in self.tables:
+            rows = self.buffers.pop(table.name, None)
+            if not rows:
+                continue
+            with self.clock(f"insert: {table.name}"):
+                if table.name == "search_entry":  # numbered across blocks, in the order made
+                    first = self.search_id + 1
+                    rows = [(first + n, *row[1:]) for n, row in enumerate(rows)]
+                    self.search_id += len(rows)
+                converters = self.converters[table.name]
+                if converters:
+                    rows = [_converted(row, converters) for row in rows]
+                self._insert(table, rows)
+                self.counts[table.name] += len(rows)
+        self.pending = 0
+
+    def _insert(self, table: Any, rows: list[tuple[Any, ...]]) -> None:
+        quote = self.conn.dialect.identifier_preparer.quote
+        columns = ", ".join(quote(c.name) for c in table.columns)
+        if self.sqlite:
+            marks = ", ".join("?" for _ in table.columns)
+            self.driver.executemany(
+                f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})", rows
+            )
+            return
+        with (
+            self.driver.cursor() as cursor,
+            cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+
+
+def _converted(row: tuple[Any, ...], converters: list[tuple[int, Any]]) -> tuple[Any, ...]:
+    values = list(row)
+    for n, convert in converters:
+        values[n] = convert(values[n])
+    return tuple(values)
+
+
+# What spans blocks, gathered as the blocks go by.
+Parts = dict[str, list[tuple[Any, str]]]
+
+
+class Gathered:
+    def __init__(self) -> None:
+        self.area_commitments: Counter[str] = Counter()
+        self.country_commitments: Counter[str] = Counter()
+        self.country_dialogues: Counter[str] = Counter()
+        self.person: defaultdict[str, Parts] = defaultdict(lambda: defaultdict(list))
+        self.entity: defaultdict[str, Parts] = defaultdict(lambda: defaultdict(list))
+        self.summaries: dict[int, s.DialogueSummary] = {}
+
+    def take(self, kind: str, doc: Any, body: str) -> None:
+        """Note what the documents built at the end need of this one (its JSON, its counts)."""
+        if kind == "commitment":
+            for area in set(doc.areas):
+                self.area_commitments[area] += 1
+            for country in set(doc.countries):
+                self.country_commitments[country] += 1
+            if doc.speaker is not None:
+                self.person[doc.speaker.id]["commitments"].append((doc.id, body))
+            for slug in set(doc.entities):
+                self.entity[slug]["commitments"].append((doc.id, body))
+        elif kind == "participation":
+            self.person[doc.person.id]["participations"].append((doc.id, body))
+        elif kind == "statement":
+            if doc.speaker is not None:
+                self.person[doc.speaker.id]["statements"].append((doc.id, body))
+            for slug in set(doc.entities):
+                self.entity[slug]["statements"].append((doc.id, body))
+        elif kind == "indicator":
+            if doc.stated_by is not None:
+                self.person[doc.stated_by.id]["indicators"].append((doc.id, body))
+        elif kind == "context_event":
+            for slug in set(doc.entities):
+                self.entity[slug]["context_events"].append((doc.id, body))
+        elif kind == "dialogue_summary":
+            self.summaries[doc.id] = doc
+
+
+def spliced(doc: BaseModel, parts: Parts) -> str:
+    """`doc` (built with empty lists) as JSON, its lists filled with already serialised items
+    in key order: the JSON pydantic makes of the whole document, without holding every item."""
+    body = doc.model_dump_json()
+    for name, items in parts.items():
+        empty = f'"{name}":[]'
+        if body.count(empty) != 1:
+            raise RuntimeError(f"cannot place {name} in {type(doc).__name__}")
+        items.sort(key=operator.itemgetter(0))
+        body = body.replace(empty, f'"{name}":[' + ",".join(b for _, b in items) + "]", 1)
+    return body
+
+
+def text_problems(source: SourceIn, raw: bytes) -> tuple[str | None, list[str]]:
+    """A stored source's text and why it cannot be used (the checks of `verify._load_texts`)."""
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != source.sha256:
+        return None, [f"checksum mismatch: text has {actual}, record says {source.sha256}"]
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [f"{source.file} is not UTF-8: {exc}"]
+    reasons = [
+        f"excluded range {rng.start}-{rng.end} is not inside the text"
+        for rng in source.excluded
+        if not rng.start < rng.end <= len(decoded)
+    ]
+    return decoded, reasons
+
+
+@dataclass
+class Line:
+    number: int
+    section: str
+    record: Any
+    text: str | None
+
+
+@dataclass
+class Block:
+    """One dialogue and its facts, as a Seed the curated checks and Builder take."""
+
+    dialogue: DialogueIn
+    seed: Seed
+    own_sources: dict[str, SourceIn] = field(default_factory=dict)
+
+
+class Versions:
+    """Each fact's versions across loads (`app.seed.versions`), planned block by block."""
+
+    def __init__(self, existing: dict[Key, FactState], version: int):
+        self.existing = existing  # what the last load left; what is seen again is taken out
+        self.version = version
+
+    def of(self, seed: Seed) -> tuple[dict[Key, tuple[int, int]], list[dict[str, Any]]]:
+        """For the facts of `seed` (a block's own): their versions, and their fact_version rows."""
+        hashes = fact_hashes(seed)
+        old = {key: self.existing.pop(key) for key in hashes if key in self.existing}
+        states = plan(old, hashes, self.version)
+        return {k: (v.first_seen, v.last_changed) for k, v in states.items()}, as_rows(states)
+
+    def removed(self) -> list[dict[str, Any]]:
+        """The fact_version rows of the facts the file no longer has."""
+        return as_rows(plan(self.existing, {}, self.version))
+
+
+class Bulk:
+    """Reads a bulk file block by block: checks each, and with a Writer, builds and writes it."""
+
+    def __init__(
+        self,
+        path: Path,
+        writer: Writer | None = None,
+        versions: Versions | None = None,
+        sqlmodel_rows: bool = False,
+    ):
+        self.path = path
+        self.writer = writer
+        self.versions = versions or Versions({}, 1)
+        self.clock = writer.clock if writer else Clock()
+        self.builder_class = Builder if sqlmodel_rows else rebound(Builder, m=plain_models())
+        self.problems: list[Problem] = []
+        self.first_line: dict[str, dict[Any, int]] = {name: {} for name in SECTIONS}
+        self.shared = Seed(path.parent, {name: {} for name in SECTIONS}, {}, {}, "", [])
+        self.dialogues: dict[int, DialogueIn] = {}
+        self.block: Block | None = None
+        self.shared_builder: Builder | None = None
+        self.gathered = Gathered()
+        self.digest = hashlib.sha256()
+        self.lines = 0
+
+    # Reading
+    def run(self) -> None:
+        with self.path.open("rb") as lines:
+            for number, raw in enumerate(lines, start=1):
+                self.digest.update(raw)
+                if not raw.strip():
+                    continue
+                self.lines += 1
+                with self.clock("read and validate"):
+                    line = self.parse(number, raw)
+                if line is not None:
+                    self.take(line)
+                if len(self.problems) >= MAX_PROBLEMS:
+                    self.problems.append(
+                        Problem(self.path.name, "-", f"stopped after {MAX_PROBLEMS} problems")
+                    )
+                    break
+        if len(self.problems) < MAX_PROBLEMS:
+            self.close_block()
+            if self.shared_builder is None:
+                self.close_shared()
+            self.finish()
+        if self.problems:
+            raise SeedError(self.problems)
+
+    def where(self, number: int) -> str:
+        return f"{self.path.name} line {number}"
+
+    def parse(self, number: int, raw: bytes) -> Line | None:
+        where = self.where(number)
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            self.problems.append(Problem(where, "-", f"not valid JSON: {exc}"))
+            return None
+        if (
+            not isinstance(data, dict)
+            or not {"section", "record"} <= data.keys() <= {"section", "record", "text"}
+            or not isinstance(data["record"], dict)
+        ):
+            reason = 'a line must be {"section": ..., "record": {...}} (and "text" for a source)'
+            self.problems.append(Problem(where, "-", reason))
+            return None
+        section, record = data["section"], data["record"]
+        model = MODELS.get(section) if isinstance(section, str) else None
+        if model is None:
+            reason = f"unknown section {section!r}: one of {', '.join(SECTIONS)}"
+            self.problems.append(Problem(where, "-", reason))
+            return None
+        key = record.get("slug" if section in ("areas", "entities", "series") else "id")
+        label = _label(section, record.get("code") if section == "countries" else key)
+        text_value = data.get("text")
+        if text_value is not None and (section != "sources" or not isinstance(text_value, str)):
+            self.problems.append(Problem(where, label, "only a source carries a text"))
+            return None
+        try:
+            fact = model.model_validate(record)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(part) for part in err["loc"])
+                self.problems.append(Problem(where, label, f"{loc}: {err['msg']}"))
+            return None
+        return Line(number, section, fact, text_value)
+
+    def take(self, line: Line) -> None:
+        section, fact = line.section, line.record
+        key = fact_key(section, fact)
+        where, label = self.where(line.number), _label(section, key)
+        first = self.first_line[section].get(key)
+        if first is not None:
+            self.problems.append(Problem(where, label, f"duplicate id (first on line {first})"))
+            return
+        self.first_line[section][key] = line.number
+        block = self.block
+        if section == "dialogues":
+            self.close_block()
+            if self.shared_builder is None:
+                self.close_shared()
+            self.open_block(line)
+            return
+        if section in VOCABULARY and block is not None:
+            reason = f"{section} belong to the shared part, before the first dialogue line"
+            self.problems.append(Problem(where, label, reason))
+            return
+        if section in FACTS and (block is None or fact.dialogue != block.dialogue.id):
+            here = f"the block of dialogue {block.dialogue.id}" if block else "the shared part"
+            reason = (
+                f"dialogue {fact.dialogue}: a fact must follow its dialogue's line "
+                f"(this line is in {here})"
+            )
+            self.problems.append(Problem(where, label, reason))
+            return
+        seed = block.seed if block else self.shared
+        seed.sections[section][key] = fact
+        seed.origin[(section, key)] = where
+        if section == "sources":
+            if block is not None:
+                block.own_sources[key] = fact
+            self.source_text(line, seed)
+
+    def source_text(self, line: Line, seed: Seed) -> None:
+        source: SourceIn = line.record
+        where = (self.where(line.number), _label("sources", source.id))
+        if source.file is None:
+            if source.sha256 or source.excluded or line.text is not None:
+                self.problems.append(Problem(*where, "a cited source has no text to store"))
+            return
+        if line.text is not None:
+            raw = line.text.encode("utf-8")
+        else:
+            try:
+                raw = (self.path.parent / source.file).read_bytes()
+            except OSError as exc:
+                reason = f"cannot read {source.file}: {exc.strerror}"
+                self.problems.append(Problem(*where, reason))
+                return
+            self.digest.update(source.file.encode() + b"\0" + raw + b"\0")
+        decoded, reasons = text_problems(source, raw)
+        self.problems += [Problem(*where, reason) for reason in reasons]
+        if decoded is not None:
+            seed.texts[source.id] = decoded
+
+    # The shared part
+    def close_shared(self) -> None:
+        seed = self.shared
+        with self.clock("check"):
+            _check_references(seed)
+            _check_evidence(seed)
+        self.problems += seed.problems
+        seed.problems = []
+        if self.writer is None or self.problems:
+            self.shared_builder = self.builder_class(seed)
+            return
+        versions, states = self.versions.of(seed)
+        self.shared_builder = self.builder_class(seed, versions)
+        with self.clock("build"):
+            self.shared_builder.vocabulary()
+        self.writer.rows(self.shared_builder.rows)
+        self.writer.dicts("fact_version", states)
+        self.shared_builder.rows = []
+        self.writer.flush()
+
+    # Blocks
+    def open_block(self, line: Line) -> None:
+        dialogue: DialogueIn = line.record
+        shared = self.shared.sections
+        sections: dict[str, dict[Any, Any]] = {name: {} for name in SECTIONS}
+        for name in (*VOCABULARY, "sources"):
+            sections[name] = Layer(shared[name])
+        sections["dialogues"] = Layer(self.dialogues)
+        sections["dialogues"][dialogue.id] = dialogue
+        where = self.where(line.number)
+        origin = {("dialogues", dialogue.id): where}
+        seed = Seed(self.path.parent, sections, origin, Layer(self.shared.texts), "", [])
+        self.block = Block(dialogue, seed)
+
+    def close_block(self) -> None:
+        block, self.block = self.block, None
+        if block is None:
+            return
+        seed = block.seed
+        with self.clock("check"):
+            _check_references(seed)
+            _check_evidence(seed)
+        self.problems += seed.problems
+        self.dialogues[block.dialogue.id] = block.dialogue
+        for country in set(block.dialogue.countries):
+            self.gathered.country_dialogues[country] += 1
+        if self.writer is None or self.problems:
+            return
+        with self.clock("fact versions"):
+            versions, states = self.versions.of(block.seed)
+        builder = self.build_block(block, versions)
+        self.writer.dicts("fact_version", states)
+        self.write(builder, shared_sources=self.shared.sources)
+
+    def build_block(self, block: Block, versions: dict[Key, tuple[int, int]]) -> Builder:
+        """What `Builder.build()` does for one dialogue; what spans dialogues comes at the end."""
+        seed, clock = block.seed, self.clock
+        b = self.builder_class(seed, versions)
+        with clock("build: sources"):
+            b.vocabulary()  # the block's own sources: the shared ones are behind its Layers
+        with clock("build: commitments"):
+            commitments = {c.id: b.commitment(c) for c in seed.commitments.values()}
+        with clock("build: other facts"):
+            participations = {p.id: b.participation(p) for p in seed.participations.values()}
+            events = {e.id: b.context_event(e) for e in seed.context_events.values()}
+            statements = {st.id: b.statement(st) for st in seed.statements.values()}
+            indicators = {i.id: b.indicator(i) for i in seed.indicators.values()}
+        facts: dict[str, dict[Any, Any]] = {
+            "participations": participations,
+            "context_events": events,
+            "commitments": commitments,
+            "statements": statements,
+            "indicators": indicators,
+        }
+        grouped: dict[str, list[Any]] = defaultdict(list)
+        for section, docs in facts.items():
+            for key in sorted(docs):
+                grouped[section].append(docs[key])
+        with clock("build: dialogue documents"):
+            summary = b.dialogue(block.dialogue, grouped)
+        with clock("build: source documents"):
+            b.source_docs()
+        with clock("build: search entries"):
+            b.search_entries(facts, {block.dialogue.id: summary})
+        return b
+
+    def write(self, b: Builder, shared_sources: Mapping[str, Any]) -> None:
+        assert self.writer is not None and self.shared_builder is not None
+        shared_builder = self.shared_builder
+        with self.clock("serialise documents"):
+            for (kind, key), doc in b.docs.items():
+                body = doc.model_dump_json()
+                self.writer.document(kind, key, body)
+                self.gathered.take(kind, doc, body)
+        row: Any
+        for row in b.rows:  # spans of shared sources: their documents are made at the end
+            if row.__tablename__ == "evidence" and row.source_id in shared_sources:
+                shared_builder.rows.append(row)
+                link = (row.fact_type, row.fact_id)
+                shared_builder.fact_links[link] = b.fact_links[link]
+        with self.clock("rows to tuples"):
+            self.writer.rows(b.rows)
+        self.writer.maybe_flush()
+
+    # The end: what spans blocks
+    def finish(self) -> None:
+        if self.writer is None or self.problems or self.shared_builder is None:
+            return
+        sb = self.shared_builder
+        with self.clock("build"):
+            spans = len(sb.rows)
+            sb.series_docs(self.gathered.summaries)
+            series_evidence = sb.rows[spans:]
+            sb.source_docs()
+            no_facts: dict[str, dict[Any, Any]] = {
+                "commitments": {},
+                "statements": {},
+                "indicators": {},
+            }
+            sb.search_entries(no_facts, {})
+        self.writer.rows(series_evidence)
+        self.writer.rows([r for r in sb.rows[spans:] if r.__tablename__ == "search_entry"])
+        with self.clock("serialise documents"):
+            for (kind, key), doc in sb.docs.items():
+                self.writer.document(kind, key, doc.model_dump_json())
+        with self.clock("documents across blocks"):
+            self.documents_across_blocks()
+        self.writer.dicts("fact_version", self.versions.removed())
+        self.writer.flush()
+
+    def documents_across_blocks(self) -> None:
+        """The documents `Builder.build()` makes from every fact: areas, countries, people and
+        entities, in linear time (Builder's own loops are O(vocabulary x facts))."""
+        assert self.writer is not None
+        seed, g, write = self.shared, self.gathered, self.writer.document
+        stamp = self.shared_builder.stamp if self.shared_builder else None
+        assert stamp is not None
+        for a in seed.areas.values():
+            doc = s.AreaPublic(
+                **stamp("area", a.slug),
+                slug=a.slug,
+                label=a.label,
+                description=a.description,
+                commitments=g.area_commitments[a.slug],
+            )
+            write("area", a.slug, doc.model_dump_json())
+        people_of = Counter(p.country for p in seed.people.values())
+        for c in seed.countries.values():
+            country = s.CountryPublic(
+                **stamp("country", c.code),
+                code=c.code,
+                name=c.name,
+                dialogues=g.country_dialogues[c.code],
+                commitments=g.country_commitments[c.code],
+                people=people_of[c.code],
+            )
+            write("country", c.code, country.model_dump_json())
+        lists: dict[str, list[Any]] = {
+            "participations": [],
+            "commitments": [],
+            "statements": [],
+            "indicators": [],
+        }
+        for p in seed.people.values():
+            person = s.PersonPublic(
+                **stamp("person", p.id),
+                id=p.id,
+                name=p.name,
+                aliases=list(p.aliases),
+                country=p.country,
+                **lists,
+            )
+            parts = g.person.pop(p.id, {})
+            write("person", p.id, spliced(person, {k: parts.get(k, []) for k in lists}))
+            self.writer.maybe_flush()
+        lists = {"commitments": [], "statements": [], "context_events": []}
+        for e in seed.entities.values():
+            entity = s.EntityPublic(
+                **stamp("entity", e.slug),
+                slug=e.slug,
+                name=e.name,
+                kind=e.kind,
+                aliases=list(e.aliases),
+                description=e.description,
+                **lists,
+            )
+            parts = g.entity.pop(e.slug, {})
+            write("entity", e.slug, spliced(entity, {k: parts.get(k, []) for k in lists}))
+            self.writer.maybe_flush()
+
+
+# Loading
+def driver(conn: Connection) -> Any:
+    """The DB-API connection under `conn` (sqlite3 or psycopg), inside its transaction."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    return raw
+
+
+@contextmanager
+def sqlite_bulk_pragmas(conn: Connection) -> Iterator[None]:
+    """Fast, still transactional writes for the load only; the usual settings afterwards."""
+    sqlite = driver(conn)
+    before = {
+        name: sqlite.execute(f"PRAGMA {name}").fetchone()[0]
+        for name in ("journal_mode", "synchronous", "cache_size")
+    }
+    sqlite.execute("PRAGMA journal_mode=MEMORY")
+    sqlite.execute("PRAGMA synchronous=OFF")
+    sqlite.execute("PRAGMA cache_size=-1048576")  # 1 GiB of page cache while loading
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            sqlite.execute(f"PRAGMA {name}={value}")
+
+
+versions_table = m.DatasetVersion.__table__  # type: ignore[attr-defined]
+facts_table = m.FactVersion.__table__  # type: ignore[attr-defined]
+SECONDARY_INDEXES = {
+    "sqlite": "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+    "AND tbl_name IN :tables",
+    "postgresql": "SELECT indexname, indexdef FROM pg_indexes "
+    "WHERE schemaname = current_schema() AND tablename IN :tables "
+    "AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+}
+
+
+@contextmanager
+def deferred_indexes(conn: Connection, tables: list[str], clock: Clock) -> Iterator[None]:
+    """Drop the secondary indexes (not keys or constraints) of `tables` for the load, and
+    make them again from their own definitions after it: one sort instead of a million
+    inserts into each. Inside the load's transaction, so a refused load gets them back."""
+    query = text(SECONDARY_INDEXES[conn.dialect.name]).bindparams(
+        bindparam("tables", expanding=True)
+    )
+    indexes = conn.execute(query, {"tables": tables}).all()
+    quote = conn.dialect.identifier_preparer.quote
+    with clock("indexes: drop"):
+        for name, _ in indexes:
+            conn.execute(text(f"DROP INDEX {quote(name)}"))
+    yield
+    with clock("indexes: create"):
+        for _, definition in indexes:
+            conn.execute(text(definition))
+
+
+def load_bulk(
+    engine: Engine,
+    path: Path,
+    clock: Clock | None = None,
+    sqlmodel_rows: bool = False,
+) -> LoadResult:
+    """Migrate, then replace the dataset with the bulk file's, in one transaction; on any
+    problem raise SeedError and leave the database as it was."""
+    clock = clock or Clock()
+    with clock("migrate"):
+        migrate(engine)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        pragmas: AbstractContextManager[Any] = (
+            sqlite_bulk_pragmas(conn) if sqlite else nullcontext()
+        )
+        with pragmas:
+            with conn.begin():
+                result = _load(conn, path, clock, sqlmodel_rows)
+                committing = time.perf_counter()
+            clock.spent["commit"] += time.perf_counter() - committing
+    return result
+
+
+def _load(conn: Connection, path: Path, clock: Clock, sqlmodel_rows: bool) -> LoadResult:
+    sqlite = conn.dialect.name == "sqlite"
+    if not sqlite:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOAD_LOCK_KEY})
+        conn.execute(text("SET LOCAL statement_timeout = 0"))
+        conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+    latest = conn.execute(select(func.max(versions_table.c.version))).scalar()
+    version = (latest or 0) + 1
+    existing = {
+        (r.kind, r.key): FactState(r.first_seen, r.last_changed, r.removed_in, r.content_sha256)
+        for r in conn.execute(select(facts_table))
+    }
+    replaced = [t for t in metadata.sorted_tables if t.name not in KEPT_ACROSS_LOADS]
+    with clock("delete the old dataset"):
+        for table in reversed([*replaced, facts_table]):
+            conn.execute(delete(table))
+    writer = Writer(conn, clock)
+    bulk = Bulk(path, writer, Versions(existing, version), sqlmodel_rows=sqlmodel_rows)
+    with deferred_indexes(conn, [t.name for t in writer.tables], clock):
+        bulk.run()
+    if sqlite:  # FTS5 index of search_entry (see migration 0002)
+        with clock("search index (FTS5 rebuild)"):
+            conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
+    counts = {t.name: writer.counts[t.name] for t in replaced}
+    conn.execute(
+        insert(versions_table),
+        {
+            "version": version,
+            "loaded_at": dt.datetime.now(dt.UTC).replace(microsecond=0),
+            "seed_sha256": bulk.digest.hexdigest(),
+            "counts": counts,
+        },
+    )
+    return LoadResult(version, True, counts)
+
+
+def check_bulk(path: Path) -> Bulk:
+    """Check a bulk file without touching any database; raise SeedError on any problem."""
+    bulk = Bulk(path)
+    bulk.run()
+    return bulk
+
+
+def whole_seed(path: Path) -> Seed:
+    """A (small) bulk file as one Seed, checked as the curated loader checks a seed folder:
+    to compare what the bulk loader writes with what `Builder.build()` makes of the same facts."""
+    bulk = Bulk(path)
+    seed = bulk.shared
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            line = bulk.parse(number, raw) if raw.strip() else None
+            if line is None:
+                continue
+            key = fact_key(line.section, line.record)
+            seed.sections[line.section][key] = line.record
+            seed.origin[(line.section, key)] = bulk.where(number)
+            if line.section == "sources":
+                bulk.source_text(line, seed)
+    _check_references(seed)
+    _check_evidence(seed)
+    problems = bulk.problems + seed.problems
+    if problems:
+        raise SeedError(problems)
+    return seed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.seed.bulk", description=__doc__)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    commands = parser.add_subparsers(dest="command", required=True)
+    load_cmd = commands.add_parser("load", help="migrate and load a bulk file")
+    load_cmd.add_argument("file", type=Path)
+    load_cmd.add_argument("--database-url", required=True, help="the database to load into")
+    load_cmd.add_argument("--timings", action="store_true", help="print where the time went")
+    load_cmd.add_argument(
+        "--sqlmodel-rows",
+        action="store_true",
+        help="build rows as SQLModel table instances (the curated loader's way; slow)",
+    )
+    check_cmd = commands.add_parser("check", help="check a bulk file only")
+    check_cmd.add_argument("file", type=Path)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    clock = Clock()
+    try:
+        if args.command == "check":
+            bulk = check_bulk(args.file)
+            print(f"bulk file ok: {args.file} ({bulk.lines} records)")
+            return 0
+        url = args.database_url
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(url)
+        try:
+            result = load_bulk(engine, args.file, clock, sqlmodel_rows=args.sqlmodel_rows)
+        finally:
+            engine.dispose()
+    except SeedError as exc:
+        print(
+            f"bulk file refused: {len(exc.problems)} problem(s); the database was not changed",
+            file=sys.stderr,
+        )
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    elapsed = time.perf_counter() - started
+    print(
+        f"dataset version {result.version}: loaded {args.file.name} "
+        f"({result.counts['commitment']} commitments, {result.counts['document']} documents) "
+        f"in {elapsed:.1f} s"
+    )
+    if args.timings:
+        print(clock.report())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

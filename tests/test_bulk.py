@@ -1,0 +1,201 @@
+"""The bulk loader: a generated dataset loads and is served; a broken quote refuses the file.
+
+The files come from the benchmark's generator (`bench.synth`), whose quotes are written with
+their text, so they all sit at their offsets.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text
+
+from app.db import make_engine, metadata
+from app.main import create_app
+from app.seed.build import Builder
+from app.seed.bulk import load_bulk, whole_seed
+from app.seed.verify import SeedError
+from app.seed.versions import as_rows, fact_hashes, plan
+from app.settings import ROOT, Settings
+from bench import synth
+
+N = 300
+
+
+@pytest.fixture(scope="module")
+def bulk_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bulk") / "bulk.jsonl"
+    synth.write(N, path)
+    return path
+
+
+def records(path: Path, section: str) -> list[dict[str, Any]]:
+    lines = (json.loads(line) for line in path.read_text("utf-8").splitlines())
+    return [line["record"] for line in lines if line["section"] == section]
+
+
+def table_counts(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in metadata.sorted_tables
+            }
+    finally:
+        engine.dispose()
+
+
+def test_a_generated_bulk_file_loads_and_is_served(bulk_file: Path, fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    result = load_bulk(engine, bulk_file)
+    engine.dispose()
+    commitments = records(bulk_file, "commitments")
+    assert result.counts["commitment"] == len(commitments) == N
+
+    app = create_app(Settings(database_url=fresh_url))
+    with TestClient(app) as client:
+        digital = [c for c in commitments if "digital" in c["areas"]]
+        page = client.get("/commitments", params={"area": "digital", "limit": 100}).json()
+        assert page["total"] == len(digital)
+        assert [item["id"] for item in page["items"]] == sorted(c["id"] for c in digital)[:100]
+
+        one = commitments[N // 2]
+        served = client.get(f"/commitments/{one['id']}").json()
+        assert served["statement"] == one["statement"]
+        assert [(e["quote"], e["start"], e["end"]) for e in served["evidence"]] == [
+            (e["quote"], e["start"], e["end"]) for e in one["evidence"]
+        ]
+        source = client.get(f"/sources/{one['evidence'][0]['source']}").json()
+        for evidence in served["evidence"]:
+            assert source["text"][evidence["start"] : evidence["end"]] == evidence["quote"]
+
+        rare = client.get("/commitments", params={"mentions": synth.RARE_ENTITY}).json()
+        assert rare["total"] == 10
+        entity = client.get(f"/entities/{synth.RARE_ENTITY}").json()
+        assert [c["id"] for c in entity["commitments"]] == [c["id"] for c in rare["items"]]
+
+        hits = client.get("/search", params={"q": synth.SEARCH_TERM, "kind": "commitment"})
+        assert hits.json()["total"] == 5
+
+        dialogue = client.get(f"/dialogues/{one['dialogue']}").json()
+        assert one["id"] in [c["id"] for c in dialogue["commitments"]]
+        assert client.get("/ready").status_code == 200
+
+
+def test_the_bulk_loader_writes_what_the_curated_builder_makes(
+    bulk_file: Path, fresh_url: str
+) -> None:
+    """Block by block, with plain rows, the same rows and byte-identical documents."""
+    engine = make_engine(fresh_url)
+    load_bulk(engine, bulk_file)
+    seed = whole_seed(bulk_file)
+    builder = Builder(seed)  # a first load: every fact first seen and last changed in version 1
+    builder.build()
+    with engine.connect() as conn:
+        documents = {
+            (kind, key): body
+            for kind, key, body in conn.execute(text("SELECT kind, key, body FROM document"))
+        }
+        assert documents == {
+            (kind, key): doc.model_dump_json() for (kind, key), doc in builder.docs.items()
+        }
+        built: dict[str, list[dict[str, Any]]] = {}
+        for row in builder.rows:
+            built.setdefault(str(type(row).__tablename__), []).append(row.model_dump())
+        built["fact_version"] = as_rows(plan({}, fact_hashes(seed), 1))
+        for table in metadata.sorted_tables:
+            if table.name in ("document", "dataset_version"):
+                continue
+            stored = [dict(r._mapping) for r in conn.execute(select(table))]
+            assert normalised(table.name, stored) == normalised(
+                table.name, built.get(table.name, [])
+            ), table.name
+    engine.dispose()
+
+
+def test_loading_the_file_again_keeps_every_facts_versions(bulk_file: Path, fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    load_bulk(engine, bulk_file)
+    again = load_bulk(engine, bulk_file)
+    with engine.connect() as conn:
+        stamps = conn.execute(
+            text("SELECT DISTINCT first_seen, last_changed, removed_in FROM fact_version")
+        ).all()
+    engine.dispose()
+    assert again.version == 2
+    assert stamps == [(1, 1, None)]
+
+
+def normalised(table: str, rows: list[dict[str, Any]]) -> list[str]:
+    if table == "search_entry":  # numbered block by block: compare without the ids
+        rows = [{**row, "id": 0} for row in rows]
+    return sorted(repr(sorted(row.items())) for row in rows)
+
+
+def break_a_quote(source: Path, target: Path) -> int:
+    """Copy the file with one commitment's quote moved off its offsets; its line number."""
+    lines = source.read_text("utf-8").splitlines()
+    numbers = [
+        n for n, line in enumerate(lines, start=1) if json.loads(line)["section"] == "commitments"
+    ]
+    broken = numbers[len(numbers) * 2 // 3]
+    data = json.loads(lines[broken - 1])
+    data["record"]["evidence"][0]["start"] += 1
+    lines[broken - 1] = json.dumps(data, ensure_ascii=False)
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return broken
+
+
+def test_a_broken_quote_refuses_the_file_and_leaves_the_database_as_it_was(
+    bulk_file: Path, fresh_url: str, tmp_path: Path
+) -> None:
+    engine = make_engine(fresh_url)
+    load_bulk(engine, bulk_file)
+    engine.dispose()
+    before = table_counts(fresh_url)
+    broken = tmp_path / "broken.jsonl"
+    line = break_a_quote(bulk_file, broken)
+
+    engine = make_engine(fresh_url)
+    with pytest.raises(SeedError) as refused:
+        load_bulk(engine, broken)
+    engine.dispose()
+    (problem,) = refused.value.problems
+    assert problem.file == f"broken.jsonl line {line}"
+    assert problem.fact.startswith("commitments[")
+    assert "evidence: quote not at its offsets" in problem.reason
+    assert table_counts(fresh_url) == before
+
+    cli = subprocess.run(
+        [sys.executable, "-m", "app.seed.bulk", "load", str(broken), "--database-url", fresh_url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert cli.returncode == 1
+    assert "the database was not changed" in cli.stderr
+    assert f"broken.jsonl line {line}: commitments[" in cli.stderr
+    assert table_counts(fresh_url) == before
+
+
+def test_a_fact_outside_its_dialogues_block_is_refused(bulk_file: Path, tmp_path: Path) -> None:
+    lines = bulk_file.read_text("utf-8").splitlines()
+    first = next(n for n, line in enumerate(lines) if '"section":"dialogues"' in line)
+    commitment = next(n for n, line in enumerate(lines) if '"section":"commitments"' in line)
+    moved = [*lines[:first], lines[commitment], *lines[first:commitment], *lines[commitment + 1 :]]
+    path = tmp_path / "moved.jsonl"
+    path.write_text("\n".join(moved) + "\n", encoding="utf-8")
+    cli = subprocess.run(
+        [sys.executable, "-m", "app.seed.bulk", "check", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert cli.returncode == 1
+    assert f"moved.jsonl line {first + 1}: commitments[" in cli.stderr
+    assert "a fact must follow its dialogue's line" in cli.stderr
