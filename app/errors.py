@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
 
 from app.api.deps import BadParameter, NotAcceptable, NotFound
@@ -103,6 +103,12 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no resource at {request.url.path}"
         return problem(exc.status_code, detail, request.url.path, headers=exc.headers)
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: Exception) -> JSONResponse:
+        # The database refused a value the request carried: the client's input, not an outage.
+        log.warning("database refused a value: %s", type(exc).__name__)
+        return problem(422, "a parameter holds a value the database cannot take", request.url.path)
 
     @app.exception_handler(DatabaseTimeout)
     @app.exception_handler(OperationalError)

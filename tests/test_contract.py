@@ -352,3 +352,10 @@ def test_totals_past_the_cap_are_a_marked_lower_bound(
     whole = client.get("/commitments?limit=100").json()
     assert whole["total_relation"] == "eq"
     assert seen == [c["id"] for c in whole["items"]]  # the walk still reaches the end
+
+
+def test_a_nul_character_is_refused_before_the_database(client: TestClient) -> None:
+    body = assert_problem(client.get("/commitments?area=k%00x"), 422)
+    assert body["errors"][0]["parameter"] == "area"
+    assert assert_problem(client.get("/search?q=rc%00ep"), 422)["errors"][0]["parameter"] == "q"
+    assert_problem(client.get("/people/wang%00yi"), 404)

@@ -6,6 +6,7 @@ errors included, with the headers a public read-only API owes its clients.
 
 import json
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,12 +21,23 @@ PAGE_CSP = (
 )
 
 
-def problem_bytes(status: int, title: str, detail: str, instance: str) -> bytes:
+def problem_bytes(status: int, title: str, detail: str, instance: str, **extra: object) -> bytes:
     body: dict[str, object] = {"type": "about:blank", "title": title, "status": status}
     body["detail"] = detail
     if instance:
         body["instance"] = instance
+    body.update(extra)
     return json.dumps(body).encode()
+
+
+def nul_parameter(query_string: bytes) -> str | None:
+    """The first query parameter whose name or value holds a NUL character, if any."""
+    if b"%00" not in query_string.lower() and b"\x00" not in query_string:
+        return None
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return name.replace("\x00", "\\0")
+    return None
 
 
 class Stamp:
@@ -104,6 +116,14 @@ class Guard:
         elif scope["query_string"].count(b"&") >= MAX_QUERY_PARAMS:
             detail = f"too many query parameters; the limit is {MAX_QUERY_PARAMS}"
             await self.refuse(stamp, scope, 400, "Bad request", detail)
+        elif "\x00" in scope["path"]:  # no id holds a NUL character (PostgreSQL can't store one)
+            await self.refuse(stamp, scope, 404, "Not found", f"no resource at {scope['path']!r}")
+        elif (name := nul_parameter(scope["query_string"])) is not None:
+            detail = f"{name}: must not contain a NUL character"
+            errors = [
+                {"parameter": name, "in": "query", "reason": "must not contain a NUL character"}
+            ]
+            await self.refuse(stamp, scope, 422, "Invalid parameter", detail, errors=errors)
         elif method == "OPTIONS":
             await self.options(stamp, scope)
         elif method not in ("GET", "HEAD"):
@@ -120,8 +140,9 @@ class Guard:
         title: str,
         detail: str,
         headers: list[tuple[bytes, bytes]] | None = None,
+        **extra: object,
     ) -> None:
-        body = problem_bytes(status, title, detail, scope["path"])
+        body = problem_bytes(status, title, detail, scope["path"], **extra)
         if scope["method"] == "HEAD":
             body = b""
         all_headers = [
