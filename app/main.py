@@ -36,7 +36,7 @@ from app.api.deps import require_acceptable
 from app.db import make_engine, snapshot_engine
 from app.edge.cache import ResponseCache
 from app.edge.guard import Guard
-from app.edge.observe import Metrics, Observe, access_logger
+from app.edge.observe import AccessLog, Metrics, Observe
 from app.edge.ratelimit import RateLimit
 from app.edge.representations import Representations
 from app.read import Reader
@@ -198,15 +198,15 @@ def build_api(settings: Settings) -> tuple[FastAPI, dict[str, bytes]]:
             target=poll_versions, args=(app.state, settings.version_poll_seconds, stop), daemon=True
         )
         poller.start()
-        if app.state.log_listener is not None:
-            app.state.log_listener.start()
+        if app.state.access_log is not None:
+            app.state.access_log.start()
         try:
             yield
         finally:
             stop.set()
             poller.join(timeout=5)
-            if app.state.log_listener is not None:
-                app.state.log_listener.stop()
+            if app.state.access_log is not None:
+                app.state.access_log.stop()
             engine.dispose()
 
     api = FastAPIOffline(
@@ -232,9 +232,7 @@ def build_api(settings: Settings) -> tuple[FastAPI, dict[str, bytes]]:
     api.state.reader = Reader(snapshot_engine(engine), deadline=timeout + 1)
     api.state.metrics = Metrics()
     api.state.head_revision = head_revision()
-    api.state.access_log, api.state.log_listener = None, None
-    if settings.access_log:
-        api.state.access_log, api.state.log_listener = access_logger(settings.log_format)
+    api.state.access_log = AccessLog(settings.log_format) if settings.access_log else None
     errors.install(api)
     for module in ROUTERS:
         api.include_router(

@@ -8,7 +8,7 @@ work=$(mktemp -d)
 port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export DATABASE_URL="sqlite:///$work/facts.sqlite3" ACCESS_LOG=false
 .venv/bin/python -m app.seed load
-.venv/bin/python -m uvicorn app.main:create_app --factory --host 127.0.0.1 --port "$port" &
+.venv/bin/python -m app.serve --host 127.0.0.1 --port "$port" &
 server=$!
 stop() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"; }
 trap stop EXIT

@@ -1,7 +1,7 @@
 """The outermost layer: a request id, one access-log line and metrics for every request.
 
-The log line is handed to a queue and written by a listener thread, so a slow terminal or
-disk never blocks the event loop. Metrics are labelled by route template, never raw path,
+The log line's fields are handed to a queue and formatted and written by a thread, so a slow
+terminal or disk never blocks the event loop. Metrics are labelled by route template, never raw path,
 and kept as plain counters that a Prometheus collector reads at scrape time: counting a
 request costs a dictionary update, not a lock per metric.
 """
@@ -10,10 +10,11 @@ import bisect
 import itertools
 import json
 import logging
-import logging.handlers
 import os
 import queue
 import re
+import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -106,34 +107,45 @@ class Metrics(Collector):
         yield dataset
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        fields = getattr(record, "fields", None) or {"message": record.getMessage()}
-        return json.dumps({"level": record.levelname.lower(), **fields}, ensure_ascii=False)
+Entry = tuple[str, str, str, int, float, str, str]  # method, path, route, status, s, id, client
 
 
-class TextFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        f = getattr(record, "fields", None)
-        if not f:
-            return f"{record.levelname} {record.getMessage()}"
-        return (
-            f"{f['method']} {f['path']} {f['status']} {f['duration_ms']}ms "
-            f"id={f['request_id']} client={f['client']}"
-        )
+class AccessLog:
+    """One line a request. The event loop only queues the fields; a thread formats and writes
+    them, so neither formatting nor a slow terminal or disk costs the loop anything."""
 
+    def __init__(self, log_format: str):
+        self.as_json = log_format == "json"
+        self.queue: queue.SimpleQueue[Entry | None] = queue.SimpleQueue()
+        self.thread: threading.Thread | None = None
 
-def access_logger(log_format: str) -> tuple[logging.Logger, logging.handlers.QueueListener]:
-    """A logger whose records go through a queue to a thread that writes them to stderr."""
-    records: queue.SimpleQueue[Any] = queue.SimpleQueue()
-    stream = logging.StreamHandler()
-    stream.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
-    listener = logging.handlers.QueueListener(records, stream)
-    logger = logging.getLogger(f"app.access.{id(listener)}")
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
-    logger.addHandler(logging.handlers.QueueHandler(records))
-    return logger, listener
+    def record(self, entry: Entry) -> None:
+        self.queue.put_nowait(entry)
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self.write, name="access-log", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.queue.put(None)
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+
+    def write(self) -> None:
+        while (entry := self.queue.get()) is not None:
+            sys.stderr.write(self.format(entry) + "\n")
+            if self.queue.empty():
+                sys.stderr.flush()
+
+    def format(self, entry: Entry) -> str:
+        method, path, route, status, seconds, request_id, client = entry
+        duration_ms = round(seconds * 1000, 2)
+        if self.as_json:
+            fields: dict[str, object] = {"level": "info", "method": method, "path": path}
+            fields |= {"route": route, "status": status, "duration_ms": duration_ms}
+            fields |= {"request_id": request_id, "client": client}
+            return json.dumps(fields, ensure_ascii=False)
+        return f"{method} {path} {status} {duration_ms}ms id={request_id} client={client}"
 
 
 class Recorder:
@@ -157,7 +169,7 @@ class Recorder:
 
 
 class Observe:
-    def __init__(self, app: ASGIApp, metrics: Metrics, log: logging.Logger | None):
+    def __init__(self, app: ASGIApp, metrics: Metrics, log: AccessLog | None):
         self.app = app
         self.metrics = metrics
         self.log = log
@@ -191,17 +203,6 @@ class Observe:
             route = route_template(scope)
             self.metrics.observe(scope["method"], route, recorder.status, elapsed)
             if self.log is not None:
-                self.log.info(
-                    "request",
-                    extra={
-                        "fields": {
-                            "method": scope["method"],
-                            "path": scope["path"],
-                            "route": route,
-                            "status": recorder.status,
-                            "duration_ms": round(elapsed * 1000, 2),
-                            "request_id": request_id.decode(),
-                            "client": (scope.get("client") or ("-",))[0],
-                        }
-                    },
-                )
+                client = (scope.get("client") or ("-",))[0]
+                entry = (scope["method"], scope["path"], route, recorder.status, elapsed)
+                self.log.record((*entry, request_id.decode(), client))
