@@ -96,7 +96,6 @@ class Builder:
     def build(self) -> None:
         seed = self.seed
         self.vocabulary()
-        self.mentions: dict[str, list[tuple[str, int]]] = defaultdict(list)
         participations = {p.id: self.participation(p) for p in seed.participations.values()}
         events = {e.id: self.context_event(e) for e in seed.context_events.values()}
         commitments = {c.id: self.commitment(c) for c in seed.commitments.values()}
