@@ -18,8 +18,8 @@ import statistics
 import time
 from collections import defaultdict
 from typing import Any
+from urllib.parse import unquote
 
-import httpx
 from sqlalchemy import event
 
 from app.main import create_app
@@ -46,6 +46,14 @@ class Statements:
     def reset(self) -> None:
         self.spent.clear()
 
+    def replay(self, statement: str) -> float:
+        """Milliseconds to run the statement alone and fetch all its rows (on SQLite, rows
+        after the first are computed while fetching, which the timing above leaves out)."""
+        with self.engine.connect() as conn:
+            started = time.perf_counter()
+            conn.exec_driver_sql(statement, self.params[statement]).all()
+            return (time.perf_counter() - started) * 1000
+
     def explain(self, statement: str) -> str:
         sqlite = self.engine.dialect.name == "sqlite"
         prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (ANALYZE, BUFFERS) "
@@ -54,6 +62,60 @@ class Statements:
         if sqlite:
             return "\n".join(f"      {'  ' * (r[1] > 0)}{r[-1]}" for r in rows)
         return "\n".join(f"      {r[0]}" for r in rows)
+
+
+def by_package(profile: cProfile.Profile, repeat: int) -> str:
+    """Own time per request, summed by where the code lives (a package, or the app's module)."""
+    spent: dict[str, float] = defaultdict(float)
+    for (filename, _, name), row in pstats.Stats(profile).stats.items():  # type: ignore[attr-defined]
+        if "site-packages/" in filename:
+            where = filename.split("site-packages/", 1)[1].split("/", 1)[0]
+        elif "/app/" in filename:
+            where = "app/" + filename.split("/app/", 1)[1]
+        elif filename == "~":
+            where = f"builtins ({name.split(' of ')[0].strip('<>')})"
+        else:
+            where = "stdlib " + filename.rsplit("/", 1)[-1]
+        spent[where] += row[2]
+    total = sum(spent.values())
+    ranked = sorted(spent.items(), key=lambda kv: -kv[1])[:15]
+    lines = [f"  own time per request by package (profiled: {total / repeat * 1000:.2f} ms):"]
+    lines += [f"  {t / repeat * 1000:9.3f} ms  {where}" for where, t in ranked]
+    return "\n".join(lines)
+
+
+async def call(app: Any, target: str) -> tuple[int, bytes]:
+    """One GET straight into the ASGI app, as uvicorn would make it (no HTTP client)."""
+    path, _, query = target.partition("?")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": unquote(path),
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"bench"), (b"accept-encoding", b"identity")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+    status, body = 0, bytearray()
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            body.extend(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, bytes(body)
 
 
 def one_line(sql: str, width: int = 150) -> str:
@@ -66,43 +128,41 @@ async def run(args: argparse.Namespace) -> None:
     reader = app.state.reader
     reader.inline = True  # see the module's docstring
     statements = Statements(app.state.engine)
-    transport = httpx.ASGITransport(app=app)
-    headers = {"Accept-Encoding": "identity"}  # as wrk and the scale client ask
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://bench", headers=headers
-    ) as client:
-        for target in args.paths:
-            response = await client.get(target)  # warm
-            statements.reset()
-            times = []
-            profile = cProfile.Profile() if args.cprofile else None
-            for _ in range(args.repeat):
-                started = time.perf_counter()
-                if profile:
-                    profile.enable()
-                response = await client.get(target)
-                if profile:
-                    profile.disable()
-                times.append(time.perf_counter() - started)
-            total = statistics.median(times) * 1000
-            print(f"GET {target} -> {response.status_code}, {len(response.content):,} bytes")
-            print(f"  {total:9.2f} ms  a request (median of {args.repeat}), of which:")
-            in_sql = 0.0
-            ranked = sorted(statements.spent.items(), key=lambda kv: -sum(kv[1]))
-            for sql, spent in ranked:
-                per_request = sum(spent) / args.repeat * 1000
-                in_sql += per_request
-                count = len(spent) / args.repeat
-                print(f"  {per_request:9.2f} ms  x{count:g}  {one_line(sql)}")
-                if args.explain and per_request >= args.explain_over:
-                    print(statements.explain(sql))
-            print(f"  {total - in_sql:9.2f} ms  outside SQL (Python, serialising, the edge)")
+    for target in args.paths:
+        await call(app, target)  # warm
+        statements.reset()
+        times = []
+        profile = cProfile.Profile() if args.cprofile else None
+        for _ in range(args.repeat):
+            started = time.perf_counter()
             if profile:
-                out = io.StringIO()
-                stats = pstats.Stats(profile, stream=out).sort_stats("cumulative")
-                stats.print_stats(args.top)
-                print(out.getvalue())
-            print()
+                profile.enable()
+            status, body = await call(app, target)
+            if profile:
+                profile.disable()
+            times.append(time.perf_counter() - started)
+        total = statistics.median(times) * 1000
+        print(f"GET {target} -> {status}, {len(body):,} bytes")
+        print(f"  {total:9.2f} ms  a request (median of {args.repeat}), of which:")
+        in_sql = 0.0
+        ranked = sorted(statements.spent.items(), key=lambda kv: -sum(kv[1]))
+        for sql, spent in ranked:
+            per_request = sum(spent) / args.repeat * 1000
+            in_sql += per_request
+            count = len(spent) / args.repeat
+            print(f"  {per_request:9.2f} ms  x{count:g}  {one_line(sql)}")
+            query = sql.lstrip().upper().startswith(("SELECT", "WITH"))
+            if args.explain and query and per_request >= args.explain_over:
+                print(f"      alone, every row fetched: {statements.replay(sql):.2f} ms; plan:")
+                print(statements.explain(sql))
+        print(f"  {total - in_sql:9.2f} ms  outside SQL (Python, serialising, the edge)")
+        if profile:
+            print(by_package(profile, args.repeat))
+            out = io.StringIO()
+            stats = pstats.Stats(profile, stream=out).sort_stats(args.sort)
+            stats.print_stats(args.top)
+            print(out.getvalue())
+        print()
     app.state.engine.dispose()
 
 
@@ -116,9 +176,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("paths", nargs="+", help="request targets, e.g. '/commitments?area=ai'")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--explain", action="store_true", help="query plans of slow statements")
-    parser.add_argument("--explain-over", type=float, default=1.0, help="ms; with --explain")
+    parser.add_argument(
+        "--explain-over", type=float, default=0.0, help="only statements over this many ms"
+    )
     parser.add_argument("--cprofile", action="store_true", help="a Python profile as well")
     parser.add_argument("--top", type=int, default=25, help="functions in the profile")
+    parser.add_argument("--sort", default="tottime", help="profile order: tottime, cumulative")
     asyncio.run(run(parser.parse_args(argv)))
 
 

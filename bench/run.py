@@ -207,8 +207,8 @@ def bench_backend(backend: str, args: argparse.Namespace, wrk_path: str, work: P
 
 def table(results: dict[str, Any], args: argparse.Namespace) -> str:
     head = (
-        f"{'database':<11}{'endpoint':<27}{'variant':<40}{'req/s':>9}  {'(range)':<15}"
-        f"{'p50':>9}{'p99':>9}{'vs base':>9}{'other CPU':>11}"
+        f"{'database':<11}{'endpoint':<31}{'variant':<40}{'req/s':>9}  {'(range)':<15}"
+        f"{'p50':>11}{'p99':>11}{'vs base':>9}{'other CPU':>11}"
     )
     lines = [
         f"wrk -t1 -c{args.connections} -d{args.seconds:g}s --latency, {args.rounds} round(s); "
@@ -225,9 +225,9 @@ def table(results: dict[str, Any], args: argparse.Namespace) -> str:
                 spread = f"({min(rps):,.0f}-{max(rps):,.0f})"
                 errors = "; ".join(sorted({r.errors for r in cell.results if r.errors}))
                 lines.append(
-                    f"{backend:<11}{'GET ' + path:<27}{variant.label:<40}"
+                    f"{backend:<11}{'GET ' + path:<31}{variant.label:<40}"
                     f"{cell.median('rps'):>9,.0f}  {spread:<15}"
-                    f"{cell.median('p50') * 1000:>7.2f}ms{cell.median('p99') * 1000:>7.2f}ms"
+                    f"{cell.median('p50') * 1000:>9.2f}ms{cell.median('p99') * 1000:>9.2f}ms"
                     f"{cell.median('rps') / base:>9.2f}{cell.median('other_cpu'):>10.0%}"
                     + (f"  ! {errors}" if errors else "")
                 )

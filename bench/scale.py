@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.scale --sizes 10000,100000 --backends sqlite
 
 For each size it generates the dataset (`bench.synth`, cached in --data) and, per database,
-bulk-loads it into a fresh database (`python -m app.seed.bulk load`, timed), starts the real
+bulk-loads it into a fresh database (`python -m app.seed.bulk load`, timed; on PostgreSQL
+then VACUUM ANALYZE, which autovacuum would do but is off on the build machine), starts the real
 app (1 uvicorn worker, uvloop + httptools, pinned to core 0, response cache and access log
 off) and times, over one kept-alive connection, the median of --repeat requests (after two
 warm-ups) of:
@@ -115,10 +116,11 @@ def deep_target(client: Client, budget: float) -> tuple[str, dict[str, Any]]:
     return parts.path + "?" + "&".join([*query, "limit=20"]), walk
 
 
-def load(path: Path, url: str) -> dict[str, Any]:
+def load(path: Path, url: str, analyze: bool) -> dict[str, Any]:
     started = time.perf_counter()
+    command = [PYTHON, "-m", "app.seed.bulk", "load", str(path), "--database-url", url]
     done = subprocess.run(
-        [PYTHON, "-m", "app.seed.bulk", "load", str(path), "--database-url", url, "--timings"],
+        [*command, "--timings", *(["--analyze"] * analyze)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -136,7 +138,9 @@ def measure(size: int, backend: str, args: argparse.Namespace, work: Path) -> di
     path, meta = synth.cached(size, args.data)
     with database(backend, work) as url:
         log(f"[{size:,} {backend}] bulk load")
-        loaded = load(path, url)
+        analyze = args.analyze == "all" or args.analyze == backend
+        loaded = load(path, url, analyze)
+        loaded["analyzed"] = analyze
         log(f"  {loaded['seconds']:.1f} s, {human_bytes(loaded['bytes'])}")
         server = app_server(f"scale-{backend}-{size}", url, work, CACHE_BYTES="0")
         with servers(server):
@@ -186,6 +190,11 @@ def report(found: dict[tuple[int, str], Any], sizes: list[int], backends: list[s
                 if w
             )
         )
+        analyzed = found[(sizes[0], backend)]["load"].get("analyzed")
+        out.append(
+            "planner statistics: "
+            + ("gathered after the load (--analyze)" if analyzed else "none (as loaded)")
+        )
         out.append(
             "bulk load: "
             + "; ".join(
@@ -218,6 +227,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=7, help="timed requests per query")
     parser.add_argument("--walk-budget", type=float, default=300, help="seconds for the walk")
     parser.add_argument("--data", type=Path, default=DATA, help="where datasets are cached")
+    parser.add_argument(
+        "--analyze",
+        choices=["none", "postgresql", "all"],
+        default="postgresql",
+        help="gather planner statistics after loading (default: on PostgreSQL, as its "
+        "autovacuum would; SQLite has nothing that does it, nor does the app's loader)",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args(argv)
     sizes = sorted(int(n) for n in args.sizes.split(","))
