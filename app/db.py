@@ -1,5 +1,6 @@
 """Engines and the naming convention; nothing here knows the tables."""
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, event, make_url
@@ -15,6 +16,12 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata: MetaData = SQLModel.metadata
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    """Make the folder an SQLite file URL points into, so a loader can create the file."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
 
 def make_engine(

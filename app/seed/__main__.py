@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.db import make_engine
+from app.db import ensure_sqlite_folder, make_engine
 from app.seed.draft import main as draft_main
 from app.seed.load import load
 from app.seed.verify import SeedError, read_seed
@@ -34,18 +34,10 @@ def main(argv: list[str] | None = None) -> int:
             seed = read_seed(args.seed)
             print(f"seed ok: {args.seed} ({seed.checksum[:12]})")
             return 0
-        if args.database_url.startswith("sqlite:///"):
-            Path(args.database_url.removeprefix("sqlite:///")).parent.mkdir(
-                parents=True, exist_ok=True
-            )
+        ensure_sqlite_folder(args.database_url)
         result = load(make_engine(args.database_url), args.seed)
     except SeedError as exc:
-        print(
-            f"seed refused: {len(exc.problems)} problem(s); the database was not changed",
-            file=sys.stderr,
-        )
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        print(exc.report("seed"), file=sys.stderr)
         return 1
     state = "loaded" if result.changed else "already loaded, nothing changed"
     print(f"dataset version {result.version}: {state}")

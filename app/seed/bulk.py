@@ -60,7 +60,7 @@ from sqlmodel import SQLModel
 
 from app import models as m
 from app import schemas as s
-from app.db import make_engine, metadata
+from app.db import ensure_sqlite_folder, make_engine, metadata
 from app.seed.build import Builder
 from app.seed.format import DialogueIn, SeedFile, SourceIn
 from app.seed.load import KEPT_ACROSS_LOADS, LOAD_LOCK_KEY, LoadResult, migrate
@@ -969,8 +969,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bulk file ok: {args.file} ({bulk.lines} records)")
             return 0
         url = args.database_url
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        ensure_sqlite_folder(url)
         engine = make_engine(url)
         try:
             result = load_bulk(
@@ -979,12 +978,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             engine.dispose()
     except SeedError as exc:
-        print(
-            f"bulk file refused: {len(exc.problems)} problem(s); the database was not changed",
-            file=sys.stderr,
-        )
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        print(exc.report("bulk file"), file=sys.stderr)
         return 1
     elapsed = time.perf_counter() - started
     print(

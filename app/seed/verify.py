@@ -34,6 +34,11 @@ class SeedError(Exception):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 
+    def report(self, what: str) -> str:
+        """The refusal as the load commands print it: a summary, then one problem a line."""
+        head = f"{what} refused: {len(self.problems)} problem(s); the database was not changed"
+        return "\n".join([head, *(f"  {problem}" for problem in self.problems)])
+
 
 @dataclass
 class Seed:
