@@ -7,7 +7,7 @@ resource is built once, at load time, into `document` rows, so a read is one lea
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.db import metadata
@@ -160,16 +160,23 @@ class Commitment(SQLModel, table=True):
 
 class CommitmentArea(SQLModel, table=True):
     __tablename__ = "commitment_area"
+    # Walks an area's commitments in id order: a filtered list's page costs its length.
+    __table_args__ = (
+        Index("ix_commitment_area_area_slug_commitment", "area_slug", "commitment_id"),
+    )
     commitment_id: int = Field(foreign_key="commitment.id", primary_key=True)
-    area_slug: str = Field(foreign_key="area.slug", primary_key=True, index=True)
+    area_slug: str = Field(foreign_key="area.slug", primary_key=True)
 
 
 class CommitmentCountry(SQLModel, table=True):
     """The countries whose side made a commitment: the speaker's, or both for a joint one."""
 
     __tablename__ = "commitment_country"
+    __table_args__ = (
+        Index("ix_commitment_country_country_commitment", "country", "commitment_id"),
+    )
     commitment_id: int = Field(foreign_key="commitment.id", primary_key=True)
-    country: str = Field(foreign_key="country.code", primary_key=True, index=True)
+    country: str = Field(foreign_key="country.code", primary_key=True)
 
 
 class Statement(SQLModel, table=True):
@@ -201,9 +208,11 @@ class IndicatorCountry(SQLModel, table=True):
 class Mention(SQLModel, table=True):
     """A fact that names an entity (RCEP, the WTO, ...)."""
 
+    __table_args__ = (Index("ix_mention_entity_slug_fact", "entity_slug", "fact_type", "fact_id"),)
+
     fact_type: str = Field(primary_key=True)
     fact_id: str = Field(primary_key=True)
-    entity_slug: str = Field(foreign_key="entity.slug", primary_key=True, index=True)
+    entity_slug: str = Field(foreign_key="entity.slug", primary_key=True)
 
 
 # What clients read, built at load time, and which load it came from
@@ -211,6 +220,17 @@ class Document(SQLModel, table=True):
     kind: str = Field(primary_key=True)
     key: str = Field(primary_key=True)
     body: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ListTotal(SQLModel, table=True):
+    """How many items a list holds, unfiltered and under each one-value filter (`area`,
+    `digital`), counted at load time: a list's total costs one lookup at any size."""
+
+    __tablename__ = "list_total"
+    list: str = Field(primary_key=True)  # "commitments"
+    filter: str = Field(primary_key=True)  # "" for the whole list, else a query parameter
+    value: str = Field(primary_key=True)  # "" for the whole list
+    total: int
 
 
 class DatasetVersion(SQLModel, table=True):

@@ -64,6 +64,8 @@ from app.db import ensure_sqlite_folder, make_engine, metadata
 from app.seed.build import Builder
 from app.seed.format import DialogueIn, SeedFile, SourceIn
 from app.seed.load import KEPT_ACROSS_LOADS, LOAD_LOCK_KEY, LoadResult, migrate
+from app.seed.totals import TABLE as TOTALS_TABLE
+from app.seed.totals import refresh_totals
 from app.seed.verify import (
     Problem,
     Seed,
@@ -897,7 +899,9 @@ def _load(conn: Connection, path: Path, clock: Clock, sqlmodel_rows: bool) -> Lo
     if sqlite:  # FTS5 index of search_entry (see migration 0002)
         with clock("search index (FTS5 rebuild)"):
             conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
-    counts = {t.name: writer.counts[t.name] for t in replaced}
+    with clock("list totals"):
+        refresh_totals(conn)
+    counts = {t.name: writer.counts[t.name] for t in replaced if t.name != TOTALS_TABLE}
     conn.execute(
         insert(versions_table),
         {

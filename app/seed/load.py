@@ -16,6 +16,8 @@ from sqlmodel import SQLModel
 from app import models as m
 from app.db import metadata
 from app.seed.build import Builder
+from app.seed.totals import TABLE as TOTALS_TABLE
+from app.seed.totals import refresh_totals
 from app.seed.verify import read_seed
 from app.seed.versions import FactState, as_rows, fact_hashes, plan
 from app.settings import ROOT
@@ -115,4 +117,9 @@ def _replace_dataset(conn: Connection, builder: Builder) -> dict[str, int]:
             conn.execute(insert(table), [r.model_dump() for r in rows[table.name]])
     if conn.dialect.name == "sqlite":  # FTS5 index of search_entry (see migration 0002)
         conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
-    return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
+    refresh_totals(conn)
+    return {
+        t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+        for t in tables
+        if t.name != TOTALS_TABLE
+    }

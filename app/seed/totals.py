@@ -1,0 +1,50 @@
+"""Count every list, and each one-value filter of the commitments, once per load.
+
+A list's `total` then costs one primary-key lookup at any size of data (see `ListTotal`);
+only a request combining filters counts its rows, and stops at a cap. Plain SQL, so both
+loaders (the curated seed and the bulk format) share it after writing their rows.
+"""
+
+from sqlalchemy import Connection, text
+
+TABLE = "list_total"  # internal: not a table of facts, so not in a dataset's counts
+# (list, filter, the SQL that yields (value, count) pairs)
+COUNTS = [
+    ("commitments", "", "SELECT '', count(*) FROM commitment"),
+    ("commitments", "area", "SELECT area_slug, count(*) FROM commitment_area GROUP BY area_slug"),
+    ("commitments", "country", "SELECT country, count(*) FROM commitment_country GROUP BY country"),
+    (
+        "commitments",
+        "dialogue",
+        "SELECT CAST(dialogue_id AS TEXT), count(*) FROM commitment GROUP BY dialogue_id",
+    ),
+    ("commitments", "kind", "SELECT kind, count(*) FROM commitment GROUP BY kind"),
+    (
+        "commitments",
+        "mentions",
+        "SELECT entity_slug, count(*) FROM mention WHERE fact_type = 'commitment' "
+        "GROUP BY entity_slug",
+    ),
+    ("dialogues", "", "SELECT '', count(*) FROM dialogue"),
+    ("indicators", "", "SELECT '', count(*) FROM indicator"),
+    ("people", "", "SELECT '', count(*) FROM person"),
+    ("statements", "", "SELECT '', count(*) FROM statement"),
+    ("sources", "", "SELECT '', count(*) FROM source"),
+    ("series", "", "SELECT '', count(*) FROM series"),
+    ("areas", "", "SELECT '', count(*) FROM area"),
+    ("entities", "", "SELECT '', count(*) FROM entity"),
+    ("countries", "", "SELECT '', count(*) FROM country"),
+]
+
+
+def refresh_totals(conn: Connection) -> None:
+    """Replace the stored totals with counts of the rows now in the tables."""
+    conn.execute(text(f"DELETE FROM {TABLE}"))
+    for name, filter_, counts in COUNTS:
+        conn.execute(
+            text(
+                f"INSERT INTO {TABLE} (list, filter, value, total) "
+                f"SELECT :list, :filter, counted.* FROM ({counts}) AS counted"
+            ),
+            {"list": name, "filter": filter_},
+        )
