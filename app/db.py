@@ -80,10 +80,3 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers keep their snapshot while a load writes
     cursor.close()
-
-
-def snapshot_engine(engine: Engine) -> Engine:
-    """The engine for reads: on PostgreSQL each request's transaction is one snapshot."""
-    if engine.dialect.name == "postgresql":
-        return engine.execution_options(isolation_level="REPEATABLE READ")
-    return engine

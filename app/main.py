@@ -33,7 +33,7 @@ from app.api import (
     vocabulary,
 )
 from app.api.deps import require_acceptable
-from app.db import make_engine, snapshot_engine
+from app.db import make_engine
 from app.edge.cache import ResponseCache
 from app.edge.guard import Guard
 from app.edge.observe import AccessLog, Metrics, Observe
@@ -185,7 +185,7 @@ def poll_versions(state: Any, every: float, stop: threading.Event) -> None:
     """Notice a newly loaded dataset within `every` seconds, even with no traffic."""
     while not stop.wait(every):
         with contextlib.suppress(SQLAlchemyError):
-            state.metrics.serving(state.reader.clock.current(state.reader.engine))
+            state.metrics.serving(state.reader.poll())
 
 
 def build_api(settings: Settings) -> tuple[FastAPI, dict[str, bytes]]:
@@ -193,7 +193,7 @@ def build_api(settings: Settings) -> tuple[FastAPI, dict[str, bytes]]:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
         with contextlib.suppress(SQLAlchemyError):  # know the version before the first request
-            app.state.reader.clock.current(app.state.reader.engine)
+            app.state.reader.poll()
         poller = threading.Thread(
             target=poll_versions, args=(app.state, settings.version_poll_seconds, stop), daemon=True
         )
@@ -229,7 +229,7 @@ def build_api(settings: Settings) -> tuple[FastAPI, dict[str, bytes]]:
         read_only=True,
     )
     api.state.engine = engine
-    api.state.reader = Reader(snapshot_engine(engine), deadline=timeout + 1)
+    api.state.reader = Reader(engine, deadline=timeout + 1)
     api.state.metrics = Metrics()
     api.state.head_revision = head_revision()
     api.state.access_log = AccessLog(settings.log_format) if settings.access_log else None

@@ -1,58 +1,102 @@
-"""Read functions: lean Core queries over the tables, answering with prebuilt documents.
+"""Reads: one snapshot per request, plain SQL on the driver's own connection, and documents
+built at load time.
 
 Every request reads one snapshot: one transaction in which the dataset version, the keys
-and the documents are read together, so a response is wholly from one loaded dataset.
+and the documents are read together, so a response is wholly from one loaded dataset. The
+SQL is written out, with `?` placeholders on both databases: a read costs the database's
+time plus microseconds, not an ORM's or a statement compiler's.
 """
 
 import asyncio
-import operator
+import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select
-from sqlalchemy.engine import Connection, Engine
+from psycopg import IsolationLevel
+from sqlalchemy import exc
+from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from app import models as m
-
 T = TypeVar("T")
+REPEATABLE_READ = IsolationLevel.REPEATABLE_READ
 TOTAL_CAP = 10_000
-document = m.Document.__table__  # type: ignore[attr-defined]
-dataset_version = m.DatasetVersion.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column a list sorts or pages by: its SQL and the Python type of its values."""
+
+    sql: str
+    type: type
 
 
 @dataclass(frozen=True)
 class Order:
     """A list's order: one column (or none), then the key as the tiebreak; missing values last."""
 
-    column: Any | None
-    key: Any
+    column: Column | None
+    key: Column
     descending: bool = False
 
-    def clauses(self) -> list[Any]:
-        cols = [self.column, self.key] if self.column is not None else [self.key]
-        if self.descending:
-            return [c.desc().nulls_last() for c in cols]
-        return [c.asc().nulls_last() for c in cols]
+    def columns(self) -> list[Column]:
+        return [self.key] if self.column is None else [self.column, self.key]
 
-    def after(self, values: Sequence[Any]) -> Any:
+    def sql(self) -> str:
+        direction = " DESC NULLS LAST" if self.descending else " ASC NULLS LAST"
+        if self.column is None:  # a key is never missing, and its index already orders it
+            return self.key.sql + (" DESC" if self.descending else "")
+        return ", ".join(c.sql + direction for c in (self.column, self.key))
+
+    def after(self, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """Rows strictly after the row whose (column, key) values are `values` (a keyset cursor)."""
-        beyond = operator.lt if self.descending else operator.gt
-        *col_value, key_value = values
-        key_after = beyond(self.key, bindparam(None, key_value, type_=self.key.type))
+        beyond = "<" if self.descending else ">"
+        *column_value, key_value = values
+        key_after = f"{self.key.sql} {beyond} ?"
         if self.column is None:
-            return key_after
-        (value,) = col_value
+            return key_after, [key_value]
+        (value,) = column_value
+        column = self.column.sql
         if value is None:  # the cursor is among the missing values, which come last
-            return and_(self.column.is_(None), key_after)
-        bound = bindparam(None, value, type_=self.column.type)
-        return or_(
-            beyond(self.column, bound),
-            and_(self.column == bound, key_after),
-            self.column.is_(None),
+            return f"({column} IS NULL AND {key_after})", [key_value]
+        if isinstance(value, dt.date):
+            value = value.isoformat()
+        return (
+            f"({column} {beyond} ? OR ({column} = ? AND {key_after}) OR {column} IS NULL)",
+            [value, value, key_value],
         )
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Which rows of `table` (aliased `t`) a list holds: SQL conditions and their parameters.
+
+    `facet` names the list's stored total (see `app.seed.totals`) while the list is whole or
+    under one one-value filter; any other filter makes the total a (capped) count."""
+
+    list: str
+    table: str
+    where: tuple[str, ...] = ()
+    params: tuple[Any, ...] = ()
+    facet: tuple[str, str] | None = ("", "")
+
+    def filter(self, sql: str, *params: Any, facet: tuple[str, str] | None = None) -> "Keys":
+        whole = not self.where
+        return replace(
+            self,
+            where=(*self.where, sql),
+            params=(*self.params, *params),
+            facet=facet if whole and facet is not None else None,
+        )
+
+    def sql(self, columns: str) -> str:
+        where = " WHERE " + " AND ".join(self.where) if self.where else ""
+        return f"SELECT {columns} FROM {self.table} t{where}"
+
+
+def placeholders(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
 
 
 @dataclass(frozen=True)
@@ -89,72 +133,110 @@ class VersionClock:
         if version is not None and (self.value is None or version > self.value):
             self.value = version
 
-    def current(self, engine: Engine) -> int | None:
-        """Ask the database for the newest version (the poller calls this)."""
-        with engine.connect().execution_options(version_poller=True) as conn:
-            version = conn.execute(select(func.max(dataset_version.c.version))).scalar()
-        self.saw(version)
-        return version
 
-
-# The two statements every request runs, as plain SQL: they skip SQLAlchemy's compiler.
 VERSION_SQL = "SELECT max(version) FROM dataset_version"
-DOCUMENT_SQL = {
-    "qmark": "SELECT body FROM document WHERE kind = ? AND key = ?",
-    "pyformat": "SELECT body FROM document WHERE kind = %s AND key = %s",
-}
 
 
 class Snapshot:
-    def __init__(self, conn: Connection, clock: VersionClock):
-        self.conn = conn
-        self.version: int | None = conn.exec_driver_sql(VERSION_SQL).scalar()
-        self.document_sql = DOCUMENT_SQL[conn.dialect.paramstyle]
+    """One read transaction on a DB-API cursor. Database errors come out as SQLAlchemy's
+    (`DBAPIError` and its kinds), as if SQLAlchemy had run the statement."""
+
+    def __init__(
+        self,
+        cursor: Any,
+        engine: Engine,
+        clock: VersionClock,
+        trace: Callable[[str], None] | None = None,
+    ):
+        self.cursor = cursor
+        self.trace = trace
+        self.dialect = engine.dialect
+        self.pyformat = engine.dialect.paramstyle != "qmark"
+        if engine.dialect.name == "sqlite":  # the connection runs in autocommit mode otherwise
+            self.rows("BEGIN")
+        self.version: int | None = self.value(VERSION_SQL)
         clock.saw(self.version)
 
-    def document(self, kind: str, key: str) -> str | None:
-        return self.conn.exec_driver_sql(self.document_sql, (kind, key)).scalar_one_or_none()
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        if self.pyformat:
+            sql = sql.replace("?", "%s")
+        if self.trace is not None:
+            self.trace(sql)
+        try:
+            self.cursor.execute(sql, params)
+            return self.cursor.fetchall() if self.cursor.description else []
+        except self.dialect.loaded_dbapi.Error as error:
+            raise exc.DBAPIError.instance(
+                sql, params, error, self.dialect.loaded_dbapi.Error
+            ) from error
 
-    def scalar(self, query: Select[Any]) -> Any:
-        return self.conn.execute(query).scalar_one_or_none()
+    def dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        rows = self.rows(sql, params)
+        names = [d[0] for d in self.cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = self.rows(sql, params)
+        return rows[0][0] if rows else None
+
+    def document(self, kind: str, key: str) -> str | None:
+        sql = "SELECT body FROM document WHERE kind = ? AND key = ?"
+        return self.value(sql, (kind, key))
+
+    def documents(self, kind: str, keys: Sequence[str]) -> dict[str, str]:
+        if not keys:
+            return {}
+        sql = f"SELECT key, body FROM document WHERE kind = ? AND key IN ({placeholders(keys)})"
+        return dict(self.rows(sql, (kind, *keys)))
+
+    def stored_total(self, name: str, filter_: str = "", value: str = "") -> int:
+        """A list's total counted at load time: whole, or under one filter's value."""
+        sql = "SELECT total FROM list_total WHERE list = ? AND filter = ? AND value = ?"
+        return self.value(sql, (name, filter_, value)) or 0
+
+    def total(self, keys: Keys) -> tuple[int, bool]:
+        """The list's total, and whether it is exact: stored for a whole list or one filter,
+        else counted up to TOTAL_CAP + 1 rows, so a total costs the same at any size."""
+        if keys.facet is not None:
+            return self.stored_total(keys.list, *keys.facet), True
+        counted = self.value(
+            f"SELECT count(*) FROM ({keys.sql('1')} LIMIT {TOTAL_CAP + 1}) AS capped", keys.params
+        )
+        return min(counted, TOTAL_CAP), counted <= TOTAL_CAP
 
     def page(
         self,
         kind: str,
-        keys: Select[Any],
+        keys: Keys,
         order: Order,
         limit: int,
         offset: int = 0,
         after: Sequence[Any] | None = None,
     ) -> PageOfDocs:
-        """A page of `kind` documents whose keys the one-column query `keys` selects.
+        """A page of `kind` documents of the rows `keys` selects, in `order`.
 
         With `after` (a keyset cursor's values) the page starts after that row, and `offset`
         only says where that is in the whole list; otherwise `offset` rows are skipped."""
-        # Count at most TOTAL_CAP + 1 rows, so a total costs the same at any size of data.
-        capped = keys.limit(TOTAL_CAP + 1).subquery()
-        total = self.conn.execute(select(func.count()).select_from(capped)).scalar_one()
-        query = keys if order.column is None else keys.add_columns(order.column)
+        total, exact = self.total(keys)
+        params = list(keys.params)
         if after is not None:
-            query = query.where(order.after(after))
-        else:
-            query = query.offset(offset)
-        rows = self.conn.execute(query.order_by(*order.clauses()).limit(limit)).all()
+            condition, values = order.after(after)
+            keys = keys.filter(condition)
+            params += values
+        columns = order.key.sql + (f", {order.column.sql}" if order.column else "")
+        sql = f"{keys.sql(columns)} ORDER BY {order.sql()} LIMIT ?"
+        params.append(limit)
+        if after is None:
+            sql += " OFFSET ?"
+            params.append(offset)
+        rows = self.rows(sql, params)
         page = [str(row[0]) for row in rows]
-        found = self.conn.execute(
-            select(document.c.key, document.c.body).where(
-                document.c.kind == kind, document.c.key.in_(page)
-            )
-        )
-        bodies = {key: body for key, body in found}
+        bodies = self.documents(kind, page)
         last = None
         if rows:
             row = rows[-1]
             last = (row[0],) if order.column is None else (row[1], row[0])
-        exact = total <= TOTAL_CAP
-        return PageOfDocs(
-            min(total, TOTAL_CAP), limit, offset, [bodies[k] for k in page], last, exact
-        )
+        return PageOfDocs(total, limit, offset, [bodies[k] for k in page], last, exact)
 
 
 class Reader:
@@ -163,6 +245,7 @@ class Reader:
         self.clock = VersionClock()
         self.inline = engine.dialect.name == "sqlite"
         self.deadline = deadline
+        self.trace: Callable[[str], None] | None = None  # sees each statement (for tests)
 
     async def read(self, work: Callable[[Snapshot], T]) -> T:
         """`work(snapshot)`: inline on SQLite, in a worker thread on PostgreSQL."""
@@ -179,7 +262,41 @@ class Reader:
         with self.snapshot() as snap:
             return work(snap)
 
+    def poll(self) -> int | None:
+        """The newest dataset version, now (the clock keeps it for the edge)."""
+        with self.snapshot(traced=False) as snap:
+            return snap.version
+
     @contextmanager
-    def snapshot(self) -> Iterator[Snapshot]:
-        with self.engine.connect() as conn, conn.begin():
-            yield Snapshot(conn, self.clock)
+    def snapshot(self, traced: bool = True) -> Iterator[Snapshot]:
+        """A read-only transaction on a pooled connection (the pool's timeouts and pre-ping
+        apply), rolled back at the end; a connection that failed leaves the pool."""
+        dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        try:
+            pooled = self.engine.raw_connection()
+        except dbapi_error as error:  # as SQLAlchemy's, like any other database error
+            raise exc.DBAPIError.instance(None, None, error, dbapi_error) from error
+        connection: Any = pooled.driver_connection
+        try:
+            if not self.inline and connection.isolation_level != REPEATABLE_READ:
+                # psycopg opens the transaction with the first statement, as set here
+                connection.isolation_level = REPEATABLE_READ
+                connection.read_only = True
+            yield Snapshot(
+                connection.cursor(), self.engine, self.clock, self.trace if traced else None
+            )
+        except exc.DBAPIError as error:
+            if error.connection_invalidated or self.engine.dialect.is_disconnect(
+                error.orig,  # type: ignore[arg-type]
+                connection,
+                None,
+            ):
+                pooled.invalidate(error.orig)
+            raise
+        finally:
+            if pooled.is_valid:
+                try:
+                    connection.rollback()
+                except dbapi_error as error:
+                    pooled.invalidate(error)
+            pooled.close()

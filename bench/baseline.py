@@ -3,10 +3,12 @@
 At startup it reads the manifest named by BENCH_BASELINE, which `bench.run` writes after
 fetching each URL from the real server:
 
-    {"/dialogues/6": {"body": "/tmp/.../body-0", "content_type": "application/json"}, ...}
+    {"/dialogues/6": {"body": "/tmp/.../body-0", "headers": [["content-type", "..."], ...]}}
 
-A request gets the exact bytes the real API served for its URL (path and query), with the
-same content type; with one URL in the manifest, every request gets those bytes.
+A request gets the exact response the real API served for its URL (path and query): the
+same body and the same headers, less the per-request ones (`date` and `server`, which uvicorn
+adds to both, and `x-request-id`, which the app makes per request). With BENCH_BARE=1 it
+sends only the content type and length instead: the floor of what any response costs.
 
     BENCH_BASELINE=manifest.json python -m uvicorn bench.baseline:app --loop uvloop --http httptools
 """
@@ -17,19 +19,22 @@ from pathlib import Path
 from typing import Any
 
 Message = dict[str, Any]
+PER_REQUEST = {"date", "server", "x-request-id"}
 
 
-def load(manifest: Path) -> dict[bytes, tuple[bytes, bytes]]:
+def load(manifest: Path, bare: bool) -> dict[bytes, tuple[list[tuple[bytes, bytes]], bytes]]:
     responses = {}
     for url, entry in json.loads(manifest.read_text()).items():
         body = Path(entry["body"]).read_bytes()
-        responses[url.encode()] = (entry["content_type"].encode(), body)
+        kept = [(k.encode(), v.encode()) for k, v in entry["headers"] if k not in PER_REQUEST]
+        if bare:
+            kept = [(k, v) for k, v in kept if k in (b"content-type", b"content-length")]
+        responses[url.encode()] = (kept, body)
     return responses
 
 
-RESPONSES = load(Path(os.environ["BENCH_BASELINE"]))
-ONLY = next(iter(RESPONSES.values())) if len(RESPONSES) == 1 else None
-MISSING = (b"text/plain", b"not in the baseline manifest\n")
+RESPONSES = load(Path(os.environ["BENCH_BASELINE"]), os.environ.get("BENCH_BARE") == "1")
+MISSING = ([(b"content-type", b"text/plain")], b"not in the baseline manifest\n")
 
 
 async def app(scope: Message, receive: Any, send: Any) -> None:
@@ -43,23 +48,11 @@ async def app(scope: Message, receive: Any, send: Any) -> None:
                 return
     if scope["type"] != "http":
         return
-    if ONLY is not None:
-        content_type, body = ONLY
-        status = 200
-    else:
-        query = scope["query_string"]
-        target = scope["raw_path"] + (b"?" + query if query else b"")
-        found = RESPONSES.get(target)
-        status = 200 if found else 404
-        content_type, body = found or MISSING
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    query = scope["query_string"]
+    target = scope["raw_path"] + (b"?" + query if query else b"")
+    found = RESPONSES.get(target)
+    headers, body = found or MISSING
+    if found is None:
+        headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200 if found else 404, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -6,7 +6,10 @@
 
 For each database (freshly migrated and loaded with the curated seed) it starts, each as one
 uvicorn worker (uvloop + httptools) pinned to core 0 with taskset:
-- the baseline (`bench.baseline`): the exact bytes the app served for each URL, pre-serialised;
+- the baseline (`bench.baseline`): the exact response the app served for each URL, body and
+  headers (less `x-request-id`, made per request), pre-serialised: the ratios are against it;
+- "bare": the same body with only its content type and length, for reference (uvicorn spends
+  about a microsecond on each header, so the app's dozen headers cost it too);
 - the app with its response cache (default budget), access log off;
 - the app with the access log on (to a file), cache on;
 - the app with the cache off (CACHE_BYTES=0): every request renders from the database.
@@ -58,6 +61,7 @@ class Variant:
 
 VARIANTS = [
     Variant("baseline", "baseline: raw ASGI, same bytes", "baseline"),
+    Variant("bare", "raw ASGI, same body, 2 headers", "bare"),
     Variant("cache", "app, response cache, repeated requests", "cache"),
     Variant("304", "app, cache, If-None-Match (304)", "cache", if_none_match=True),
     Variant("log", "app, cache, access log on", "log"),
@@ -144,7 +148,7 @@ def prepare(app: Server, folder: Path) -> tuple[dict[str, dict[str, Any]], dict[
             raise RuntimeError(f"GET {path} answered {status}")
         body_path = folder / f"body-{n}"
         body_path.write_bytes(body)
-        manifest[path] = {"body": str(body_path), "content_type": headers["content-type"]}
+        manifest[path] = {"body": str(body_path), "headers": list(headers.items())}
         etags[path] = headers["etag"]
         revalidated = get(app.base + path, {"If-None-Match": headers["etag"]})[0]
         if revalidated != 304:
@@ -167,15 +171,19 @@ def bench_backend(backend: str, args: argparse.Namespace, wrk_path: str, work: P
             manifest, etags = prepare(apps["cache"], work)
             manifest_path = work / f"baseline-{backend}.json"
             manifest_path.write_text(json.dumps(manifest))
-            baseline = Server(
-                "baseline",
-                ["bench.baseline:app"],
-                {"BENCH_BASELINE": str(manifest_path)},
-                logs,
-                ready_path=ENDPOINTS[0],
-            )
-            with servers(baseline):
-                every = {**apps, "baseline": baseline}
+            baselines = {
+                name: Server(
+                    name,
+                    ["bench.baseline:app"],
+                    {"BENCH_BASELINE": str(manifest_path), "BENCH_BARE": bare},
+                    logs,
+                    ready_path=ENDPOINTS[0],
+                )
+                for name, bare in (("baseline", "0"), ("bare", "1"))
+            }
+            baseline = baselines["baseline"]
+            with servers(*baselines.values()):
+                every = {**apps, **baselines}
                 for path in ENDPOINTS:
                     served = get(baseline.base + path)[2]
                     if served != Path(manifest[path]["body"]).read_bytes():

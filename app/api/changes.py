@@ -4,16 +4,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, func, not_, select
 
 from app.api.deps import reads
 from app.api.lists import LIST_RESPONSES, BadCursor, PagingDep
-from app.models import FactVersion
 from app.read import PageOfDocs, Snapshot
 from app.schemas import Page
 
 router = APIRouter(tags=["dataset"])
-t = FactVersion.__table__  # type: ignore[attr-defined]
 SERVED_AT = {
     "dialogue": "/dialogues/{}",
     "commitment": "/commitments/{}",
@@ -35,19 +32,19 @@ class Change(BaseModel):
     link: str | None = Field(description="Where the fact is served now; null once removed.")
 
 
-def change_of(row: Any, since: int) -> dict[str, Any]:
-    if row.removed_in is not None:
+def change_of(row: dict[str, Any], since: int) -> dict[str, Any]:
+    if row["removed_in"] is not None:
         change, link = "removed", None
     else:
-        change = "added" if row.first_seen > since else "changed"
-        template = SERVED_AT.get(row.kind)
-        link = template.format(row.key) if template else None
+        change = "added" if row["first_seen"] > since else "changed"
+        template = SERVED_AT.get(row["kind"])
+        link = template.format(row["key"]) if template else None
     return {
-        "kind": row.kind,
-        "id": row.key,
+        "kind": row["kind"],
+        "id": row["key"],
         "change": change,
-        "version": row.last_changed,
-        "first_seen": row.first_seen,
+        "version": row["last_changed"],
+        "first_seen": row["first_seen"],
         "link": link,
     }
 
@@ -56,19 +53,16 @@ def changes_page(
     snap: Snapshot, since: int, kind: str | None, limit: int, offset: int
 ) -> PageOfDocs:
     # What changed after `since`, less what was both added and removed after it.
-    where = [
-        t.c.last_changed > since,
-        not_(and_(t.c.first_seen > since, t.c.removed_in.isnot(None))),
-    ]
+    where = "last_changed > ? AND NOT (first_seen > ? AND removed_in IS NOT NULL)"
+    params: list[Any] = [since, since]
     if kind:
-        where.append(t.c.kind == kind)
-    total = snap.conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
-    rows = snap.conn.execute(
-        select(t)
-        .where(*where)
-        .order_by(t.c.last_changed, t.c.kind, t.c.key)
-        .limit(limit)
-        .offset(offset)
+        where += " AND kind = ?"
+        params.append(kind)
+    total = snap.value(f"SELECT count(*) FROM fact_version WHERE {where}", params)
+    rows = snap.dicts(
+        "SELECT kind, key, first_seen, last_changed, removed_in FROM fact_version"
+        f" WHERE {where} ORDER BY last_changed, kind, key LIMIT ? OFFSET ?",
+        [*params, limit, offset],
     )
     bodies = [json.dumps(change_of(row, since)) for row in rows]
     return PageOfDocs(total, limit, offset, bodies, None)

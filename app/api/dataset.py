@@ -1,3 +1,4 @@
+import datetime as dt
 import io
 import json
 import zipfile
@@ -6,18 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from app import __version__
 from app.api.deps import reads, stamp_version
 from app.api.lists import csv_of
-from app.models import DatasetVersion, Document, Source
-from app.read import Snapshot
+from app.read import Snapshot, placeholders
 
 router = APIRouter(tags=["dataset"])
-versions = DatasetVersion.__table__  # type: ignore[attr-defined]
-documents = Document.__table__  # type: ignore[attr-defined]
-sources = Source.__table__  # type: ignore[attr-defined]
 # The resources of a full download: name -> the kind of document each item is.
 EXPORTED = {
     "dialogues": "dialogue",
@@ -66,28 +62,32 @@ class DatasetMeta(BaseModel):
     )
 
 
+def loaded_version(row: dict[str, Any]) -> dict[str, Any]:
+    """A `dataset_version` row as clients read it (SQLite returns its JSON and time as text)."""
+    loaded_at, counts = row["loaded_at"], row["counts"]
+    if isinstance(loaded_at, str):
+        loaded_at = dt.datetime.fromisoformat(loaded_at)
+    if isinstance(counts, str):
+        counts = json.loads(counts)
+    return {**row, "loaded_at": loaded_at.isoformat(), "counts": counts}
+
+
 def meta_of(snap: Snapshot) -> dict[str, Any]:
-    row = (
-        snap.conn.execute(select(versions).where(versions.c.version == snap.version))
-        .mappings()
-        .first()
+    loads = [
+        loaded_version(row)
+        for row in snap.dicts(
+            "SELECT version, loaded_at, seed_sha256, counts FROM dataset_version"
+            " ORDER BY version DESC LIMIT 100"
+        )
+    ]
+    row = next((v for v in loads if v["version"] == snap.version), None)
+    listed = snap.dicts(
+        "SELECT id, kind, title, publisher, url, sha256, licence FROM source ORDER BY id"
     )
-    source_rows = snap.conn.execute(
-        select(
-            sources.c.id,
-            sources.c.kind,
-            sources.c.title,
-            sources.c.publisher,
-            sources.c.url,
-            sources.c.sha256,
-            sources.c.licence,
-        ).order_by(sources.c.id)
-    ).mappings()
-    listed = [dict(r) for r in source_rows]
     documents_cited = [s for s in listed if s["kind"] == "document"]
     citation = (
         f"Bilateral Facts API, dataset version {snap.version}"
-        + (f" (loaded {row['loaded_at']:%Y-%m-%d})" if row else "")
+        + (f" (loaded {row['loaded_at'][:10]})" if row else "")
         + ". Facts drawn from: "
         + "; ".join(
             f"{s['publisher']}, \u201c{s['title']}\u201d, {s['url']}" for s in documents_cited
@@ -97,18 +97,13 @@ def meta_of(snap: Snapshot) -> dict[str, Any]:
     return {
         "api_version": __version__,
         "dataset_version": snap.version,
-        "loaded_at": row["loaded_at"].isoformat() if row else None,
+        "loaded_at": row["loaded_at"] if row else None,
         "seed_sha256": row["seed_sha256"] if row else None,
-        "counts": dict(row["counts"]) if row else {},
+        "counts": row["counts"] if row else {},
         "sources": listed,
         "citation": citation,
         "downloads": {"json": "/export/dataset.json", "zip": "/export/dataset.zip"},
-        "versions": [
-            {**dict(v), "loaded_at": v["loaded_at"].isoformat()}
-            for v in snap.conn.execute(
-                select(versions).order_by(versions.c.version.desc()).limit(100)
-            ).mappings()
-        ],
+        "versions": loads,
     }
 
 
@@ -126,11 +121,10 @@ def meta(snap: Snapshot) -> Response:
 
 def exported(snap: Snapshot) -> dict[str, list[str]]:
     """Every exported resource's documents (JSON text), in key order."""
-    rows = snap.conn.execute(
-        select(documents.c.kind, documents.c.key, documents.c.body).where(
-            documents.c.kind.in_(EXPORTED.values())
-        )
-    ).all()
+    kinds = list(EXPORTED.values())
+    rows = snap.rows(
+        f"SELECT kind, key, body FROM document WHERE kind IN ({placeholders(kinds)})", kinds
+    )
     by_kind: dict[str, list[tuple[str, str]]] = {kind: [] for kind in EXPORTED.values()}
     for kind, key, body in rows:
         by_kind[kind].append((key, body))

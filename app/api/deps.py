@@ -10,9 +10,8 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from fastapi.responses import Response
 from pydantic import BeforeValidator
-from sqlalchemy import select
 
-from app.read import Order, Reader, Snapshot
+from app.read import Column, Keys, Order, Reader, Snapshot, placeholders
 from app.schemas import Problem
 
 DATASET_HEADER = "X-Dataset-Version"
@@ -70,7 +69,7 @@ def _iso_date(value: Any) -> Any:
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
-def order_of(sort: str, columns: dict[str, Any], key: Any) -> Order:
+def order_of(sort: str, columns: dict[str, Column], key: Column) -> Order:
     """The order a `sort` value such as `-date` names, with the key as the tiebreak."""
     column = columns.get(sort.lstrip("-"))
     return Order(None if column is key else column, key, sort.startswith("-"))
@@ -141,18 +140,22 @@ class BadParameter(Exception):
         super().__init__(f"{parameter}: {reason}")
 
 
-def require_known(snap: Snapshot, column: Any, values: list[str], name: str, listing: str) -> None:
-    known = set(snap.conn.execute(select(column).where(column.in_(values))).scalars())
+def require_known(
+    snap: Snapshot, table: str, column: str, values: list[str], name: str, listing: str
+) -> None:
+    sql = f"SELECT {column} FROM {table} WHERE {column} IN ({placeholders(values)})"
+    known = {row[0] for row in snap.rows(sql, values)}
     unknown = sorted(set(values) - known)
     if unknown:
         raise BadParameter(name, f"unknown {name} {', '.join(map(repr, unknown))}: see {listing}")
 
 
-def words_filter(column: Any, q: str) -> list[Any]:
+def with_words(keys: Keys, column: str, q: str) -> Keys:
     """Each word of `q` must appear in `column` (case-insensitive, as a plain substring)."""
-    words = q.split()[:10]
-    escaped = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words]
-    return [column.ilike(f"%{w}%", escape="\\") for w in escaped]
+    for word in q.split()[:10]:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        keys = keys.filter(f"lower({column}) LIKE lower(?) ESCAPE '\\'", f"%{escaped}%")
+    return keys
 
 
 class NotFound(Exception):

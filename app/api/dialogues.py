@@ -1,8 +1,8 @@
+import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from sqlalchemy import extract, or_, select
 
 from app.api.deps import (
     NOT_FOUND,
@@ -14,13 +14,12 @@ from app.api.deps import (
     reads,
 )
 from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
-from app.models import Dialogue
-from app.read import Snapshot
+from app.read import Column, Keys, Snapshot
 from app.schemas import DialogueDetail, DialogueSummary, Page
 
 router = APIRouter(prefix="/dialogues", tags=["dialogues"])
-t = Dialogue.__table__  # type: ignore[attr-defined]
-SORTS = {"id": t.c.id, "date": t.c.date, "edition": t.c.edition}
+KEY = Column("t.id", int)
+SORTS = {"id": KEY, "date": Column("t.date", dt.date), "edition": Column("t.edition", int)}
 
 
 @router.get(
@@ -43,20 +42,21 @@ def list_dialogues(
     ] = "date",
 ) -> Response:
     """Dialogues between two countries, each with its series, edition, date and place."""
-    keys = select(t.c.id)
+    keys = Keys("dialogues", "dialogue")
     if country:
         code = country.upper()
-        keys = keys.where(or_(t.c.country_a == code, t.c.country_b == code))
+        keys = keys.filter("(t.country_a = ? OR t.country_b = ?)", code, code)
     if series:
-        keys = keys.where(t.c.series_slug == series)
-    if year is not None:
-        keys = keys.where(extract("year", t.c.date) == year)
+        keys = keys.filter("t.series_slug = ?", series)
+    if year is not None:  # dates are ISO strings on SQLite and dates on PostgreSQL
+        date_from = max(date_from or dt.date.min, dt.date(year, 1, 1))
+        date_to = min(date_to or dt.date.max, dt.date(year, 12, 31))
     if date_from:
-        keys = keys.where(t.c.date >= date_from)
+        keys = keys.filter("t.date >= ?", date_from.isoformat())
     if date_to:
-        keys = keys.where(t.c.date <= date_to)
+        keys = keys.filter("t.date <= ?", date_to.isoformat())
     return paging.respond(
-        paging.page(snap, "dialogue_summary", keys, order_of(sort, SORTS, t.c.id)), snap
+        paging.page(snap, "dialogue_summary", keys, order_of(sort, SORTS, KEY)), snap
     )
 
 
@@ -82,7 +82,7 @@ def get_dialogue(
     indicators and sources: each fact with its evidence."""
     key = dialogue
     if not (dialogue.isascii() and dialogue.isdigit()):
-        found = snap.scalar(select(t.c.id).where(t.c.slug == dialogue))
+        found = snap.value("SELECT id FROM dialogue WHERE slug = ?", (dialogue,))
         if found is None:
             raise NotFound("dialogue", dialogue)
         key = str(found)

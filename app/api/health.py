@@ -1,7 +1,6 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.schemas import Health, Ready
@@ -29,7 +28,7 @@ def ready(request: Request) -> JSONResponse:
     try:
         with state.reader.snapshot() as snap:
             version = snap.version
-            revision = snap.conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            revision = snap.value("SELECT version_num FROM alembic_version")
     except SQLAlchemyError:
         body = Ready(
             status="unavailable", database="down", schema_revision=None, dataset_version=None

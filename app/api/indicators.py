@@ -2,7 +2,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from sqlalchemy import exists, select
 
 from app.api.deps import (
     NOT_FOUND,
@@ -12,14 +11,12 @@ from app.api.deps import (
     reads,
 )
 from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
-from app.models import Indicator, IndicatorCountry
-from app.read import Snapshot
+from app.read import Column, Keys, Snapshot
 from app.schemas import IndicatorPublic, Page
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
-t = Indicator.__table__  # type: ignore[attr-defined]
-countries = IndicatorCountry.__table__  # type: ignore[attr-defined]
-SORTS = {"id": t.c.id, "value": t.c.value}
+KEY = Column("t.id", int)
+SORTS = {"id": KEY, "value": Column("t.value", float)}
 
 
 @router.get(
@@ -40,17 +37,18 @@ def list_indicators(
     sort: Annotated[Literal["id", "-id", "value", "-value"], Query(description=SORT_HELP)] = "id",
 ) -> Response:
     """Economic figures as a dialogue's source states them, with the comparator and period."""
-    keys = select(t.c.id)
+    keys = Keys("indicators", "indicator")
     if country:
-        code = country.upper()
-        keys = keys.where(
-            exists().where(countries.c.indicator_id == t.c.id, countries.c.country == code)
+        keys = keys.filter(
+            "EXISTS (SELECT 1 FROM indicator_country c WHERE c.indicator_id = t.id"
+            " AND c.country = ?)",
+            country.upper(),
         )
     if unit:
-        keys = keys.where(t.c.unit == unit)
+        keys = keys.filter("t.unit = ?", unit)
     if dialogue is not None:
-        keys = keys.where(t.c.dialogue_id == dialogue)
-    return paging.respond(paging.page(snap, "indicator", keys, order_of(sort, SORTS, t.c.id)), snap)
+        keys = keys.filter("t.dialogue_id = ?", dialogue)
+    return paging.respond(paging.page(snap, "indicator", keys, order_of(sort, SORTS, KEY)), snap)
 
 
 @router.get(

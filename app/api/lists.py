@@ -13,7 +13,7 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from app.api.deps import negotiate, stamp_version
-from app.read import Order, PageOfDocs, Snapshot
+from app.read import Keys, Order, PageOfDocs, Snapshot
 
 MAX_OFFSET = 10_000
 LIST_MEDIA = ["application/json", "text/csv"]
@@ -41,7 +41,7 @@ def decode_cursor(cursor: str, order: Order) -> tuple[list[Any], int]:
         values, position = json.loads(raw)
     except ValueError as exc:
         raise BadCursor("the cursor is not one this API issued") from exc
-    columns = [order.key] if order.column is None else [order.column, order.key]
+    columns = order.columns()
     if not isinstance(values, list) or len(values) != len(columns) or type(position) is not int:
         raise BadCursor("the cursor does not fit this list and sort order")
     if not 0 < position <= 10**9:
@@ -55,7 +55,7 @@ def _typed(value: Any, column: Any, nullable: bool) -> Any:
     """The cursor value as the column's Python type, or BadCursor."""
     if value is None and nullable:
         return None
-    kind = column.type.python_type
+    kind = column.type
     if kind is dt.date and isinstance(value, str):
         try:
             return dt.date.fromisoformat(value)
@@ -80,7 +80,7 @@ class Paging:
         self.cursor = cursor
         self.media_type = media
 
-    def page(self, snap: Snapshot, kind: str, keys: Any, order: Order) -> PageOfDocs:
+    def page(self, snap: Snapshot, kind: str, keys: Keys, order: Order) -> PageOfDocs:
         if self.cursor is None:
             return snap.page(kind, keys, order, self.limit, self.offset)
         values, position = decode_cursor(self.cursor, order)

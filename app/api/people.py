@@ -2,7 +2,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from app.api.deps import (
     NOT_FOUND,
@@ -12,13 +11,12 @@ from app.api.deps import (
     reads,
 )
 from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
-from app.models import Person
-from app.read import Snapshot
+from app.read import Column, Keys, Snapshot
 from app.schemas import Page, PersonPublic
 
 router = APIRouter(prefix="/people", tags=["people"])
-t = Person.__table__  # type: ignore[attr-defined]
-SORTS = {"id": t.c.id, "name": t.c.name}
+KEY = Column("t.id", str)
+SORTS = {"id": KEY, "name": Column("t.name", str)}
 
 
 @router.get("", summary="List people", response_model=Page[PersonPublic], responses=LIST_RESPONSES)
@@ -30,10 +28,10 @@ def list_people(
     sort: Annotated[Literal["name", "-name", "id", "-id"], Query(description=SORT_HELP)] = "name",
 ) -> Response:
     """Everyone who took part in a dialogue or is named in its facts."""
-    keys = select(t.c.id)
+    keys = Keys("people", "person")
     if country:
-        keys = keys.where(t.c.country == country.upper())
-    return paging.respond(paging.page(snap, "person", keys, order_of(sort, SORTS, t.c.id)), snap)
+        keys = keys.filter("t.country = ?", country.upper())
+    return paging.respond(paging.page(snap, "person", keys, order_of(sort, SORTS, KEY)), snap)
 
 
 @router.get("/{person_id}", summary="One person", response_model=PersonPublic, responses=NOT_FOUND)

@@ -5,7 +5,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import text
 
 from app.api.deps import reads, stamp_version
 from app.read import Snapshot
@@ -40,26 +39,26 @@ SQLITE_SEARCH = """
 SELECT e.kind, e.key, e.title, e.link,
        snippet(search_fts, 1, '<mark>', '</mark>', '…', 16) AS snippet
 FROM search_fts JOIN search_entry e ON e.id = search_fts.rowid
-WHERE search_fts MATCH :q {kind}
+WHERE search_fts MATCH ? {kind}
 ORDER BY bm25(search_fts, 4.0, 1.0), e.id
-LIMIT :limit OFFSET :offset
+LIMIT ? OFFSET ?
 """
 SQLITE_TOTAL = """
 SELECT count(*) FROM search_fts JOIN search_entry e ON e.id = search_fts.rowid
-WHERE search_fts MATCH :q {kind}
+WHERE search_fts MATCH ? {kind}
 """
 PG_DOCUMENT = "to_tsvector('english', e.title || ' ' || e.body)"
 PG_SEARCH = f"""
 SELECT e.kind, e.key, e.title, e.link,
        ts_headline('english', e.body, query,
                    'StartSel=<mark>, StopSel=</mark>, MaxWords=24, MinWords=8') AS snippet
-FROM search_entry e, plainto_tsquery('english', :q) AS query
+FROM search_entry e, plainto_tsquery('english', ?) AS query
 WHERE {PG_DOCUMENT} @@ query {{kind}}
 ORDER BY ts_rank_cd({PG_DOCUMENT}, query) DESC, e.id
-LIMIT :limit OFFSET :offset
+LIMIT ? OFFSET ?
 """
 PG_TOTAL = f"""
-SELECT count(*) FROM search_entry e, plainto_tsquery('english', :q) AS query
+SELECT count(*) FROM search_entry e, plainto_tsquery('english', ?) AS query
 WHERE {PG_DOCUMENT} @@ query {{kind}}
 """
 
@@ -86,25 +85,19 @@ def search(
 ) -> Response:
     """Ranked full-text search over commitments, statements, indicators, dialogues and the
     paragraphs of source text; each hit links to its resource (or its span of text)."""
-    sqlite = snap.conn.dialect.name == "sqlite"
+    sqlite = snap.dialect.name == "sqlite"
     query = fts5_query(q) if sqlite else " ".join(re.findall(r"\w+", q)[:10])
-    params: dict[str, object] = {"q": query, "limit": limit, "offset": offset, "kind": kind}
-    where_kind = "AND e.kind = :kind" if kind else ""
+    where_kind = "AND e.kind = ?" if kind else ""
+    matching = [query, *([kind] if kind else [])]
     hits: list[dict[str, str]] = []
     total = 0
     if query:
         search_sql, total_sql = (SQLITE_SEARCH, SQLITE_TOTAL) if sqlite else (PG_SEARCH, PG_TOTAL)
-        total = snap.conn.execute(text(total_sql.format(kind=where_kind)), params).scalar_one()
-        rows = snap.conn.execute(text(search_sql.format(kind=where_kind)), params).mappings()
+        total = snap.value(total_sql.format(kind=where_kind), matching)
+        rows = snap.rows(search_sql.format(kind=where_kind), [*matching, limit, offset])
         hits = [
-            {
-                "kind": r["kind"],
-                "id": r["key"],
-                "title": r["title"],
-                "link": r["link"],
-                "snippet": r["snippet"],
-            }
-            for r in rows
+            {"kind": kind_, "id": key, "title": title, "link": link, "snippet": snippet}
+            for kind_, key, title, link, snippet in rows
         ]
     body = {"q": q, "total": total, "limit": limit, "offset": offset, "items": hits}
     response = Response(

@@ -2,16 +2,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from app.api.deps import NOT_FOUND, document_or_404, reads
 from app.api.lists import LIST_RESPONSES, PagingDep
-from app.models import Series
-from app.read import Order, Snapshot
+from app.read import Column, Keys, Order, Snapshot
 from app.schemas import Page, SeriesPublic
 
 router = APIRouter(prefix="/series", tags=["series"])
-t = Series.__table__  # type: ignore[attr-defined]
+ORDER = Order(None, Column("t.slug", str))
 
 
 @router.get(
@@ -20,9 +18,7 @@ t = Series.__table__  # type: ignore[attr-defined]
 @reads
 def list_series(snap: Snapshot, paging: PagingDep) -> Response:
     """Each recurring dialogue between two countries, with its editions in order."""
-    return paging.respond(
-        paging.page(snap, "series", select(t.c.slug), Order(None, t.c.slug)), snap
-    )
+    return paging.respond(paging.page(snap, "series", Keys("series", "series"), ORDER), snap)
 
 
 @router.get(

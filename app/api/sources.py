@@ -2,7 +2,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
 from app.api.deps import (
     NOT_FOUND,
@@ -14,21 +13,20 @@ from app.api.deps import (
     stamp_version,
 )
 from app.api.lists import LIST_RESPONSES, PagingDep
-from app.models import Source
-from app.read import Order, Snapshot
+from app.read import Column, Keys, Order, Snapshot
 from app.schemas import Page, SourceDetail, SourcePublic
 from app.viewer import HTML, render_source
 
 router = APIRouter(prefix="/sources", tags=["sources"])
-t = Source.__table__  # type: ignore[attr-defined]
+ORDER = Order(None, Column("t.id", str))
 
 
 @router.get("", summary="List sources", response_model=Page[SourcePublic], responses=LIST_RESPONSES)
 @reads
 def list_sources(snap: Snapshot, paging: PagingDep) -> Response:
     """The documents the facts are drawn from (stored, byte-exact) and the pages they cite."""
-    keys = select(t.c.id)
-    return paging.respond(paging.page(snap, "source_summary", keys, Order(None, t.c.id)), snap)
+    keys = Keys("sources", "source")
+    return paging.respond(paging.page(snap, "source_summary", keys, ORDER), snap)
 
 
 # JSON first: it wins a tie, so no Accept, `*/*` and `application/json` all get JSON.

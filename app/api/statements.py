@@ -2,16 +2,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from app.api.deps import NOT_FOUND, document_or_404, reads
 from app.api.lists import LIST_RESPONSES, PagingDep
-from app.models import Statement
-from app.read import Order, Snapshot
+from app.read import Column, Keys, Order, Snapshot
 from app.schemas import Page, StatementPublic
 
 router = APIRouter(prefix="/statements", tags=["statements"])
-t = Statement.__table__  # type: ignore[attr-defined]
+ORDER = Order(None, Column("t.id", int))
 
 
 @router.get(
@@ -27,10 +25,10 @@ def list_statements(
     dialogue: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Dialogue id.")] = None,
 ) -> Response:
     """Assessments that commit no one ("partners, not rivals"), kept apart from commitments."""
-    keys = select(t.c.id)
+    keys = Keys("statements", "statement")
     if dialogue is not None:
-        keys = keys.where(t.c.dialogue_id == dialogue)
-    return paging.respond(paging.page(snap, "statement", keys, Order(None, t.c.id)), snap)
+        keys = keys.filter("t.dialogue_id = ?", dialogue)
+    return paging.respond(paging.page(snap, "statement", keys, ORDER), snap)
 
 
 @router.get(

@@ -2,18 +2,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from app.api.deps import NOT_FOUND, document_or_404, reads
 from app.api.lists import LIST_RESPONSES, PagingDep
-from app.models import Area, Country, Entity
-from app.read import Order, Snapshot
+from app.read import Column, Keys, Order, Snapshot
 from app.schemas import AreaPublic, CountryPublic, EntityPublic, Page
 
 router = APIRouter(tags=["vocabulary"])
-areas = Area.__table__  # type: ignore[attr-defined]
-entities = Entity.__table__  # type: ignore[attr-defined]
-countries = Country.__table__  # type: ignore[attr-defined]
+BY_SLUG = Order(None, Column("t.slug", str))
 
 
 @router.get(
@@ -25,8 +21,7 @@ countries = Country.__table__  # type: ignore[attr-defined]
 @reads
 def list_areas(snap: Snapshot, paging: PagingDep) -> Response:
     """The controlled vocabulary that `/commitments?area=` filters on."""
-    keys = select(areas.c.slug)
-    return paging.respond(paging.page(snap, "area", keys, Order(None, areas.c.slug)), snap)
+    return paging.respond(paging.page(snap, "area", Keys("areas", "area"), BY_SLUG), snap)
 
 
 @router.get(
@@ -44,10 +39,10 @@ def list_entities(
     ] = None,
 ) -> Response:
     """Agreements, institutions, mechanisms and events named in the facts, with what mentions them."""
-    keys = select(entities.c.slug)
+    keys = Keys("entities", "entity")
     if kind:
-        keys = keys.where(entities.c.kind == kind)
-    return paging.respond(paging.page(snap, "entity", keys, Order(None, entities.c.slug)), snap)
+        keys = keys.filter("t.kind = ?", kind)
+    return paging.respond(paging.page(snap, "entity", keys, BY_SLUG), snap)
 
 
 @router.get(
@@ -71,5 +66,7 @@ def get_entity(
 @reads
 def list_countries(snap: Snapshot, paging: PagingDep) -> Response:
     """The countries the data speaks of, with how many dialogues, commitments and people each has."""
-    keys = select(countries.c.code)
-    return paging.respond(paging.page(snap, "country", keys, Order(None, countries.c.code)), snap)
+    keys = Keys("countries", "country")
+    return paging.respond(
+        paging.page(snap, "country", keys, Order(None, Column("t.code", str))), snap
+    )

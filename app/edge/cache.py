@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.edge.representations import Collector, accepts_gzip, etag_matches
+from app.edge.representations import Collector, etag_matches, wants_gzip
 
 Key = tuple[int, str, bytes, bytes, bool, bytes]
 
@@ -64,15 +64,18 @@ class ResponseCache:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or version is None:
             await self.app(scope, receive, send)
             return
-        accept = if_none_match = origin = b""
+        accept = if_none_match = origin = encodings = b""
         for name, value in scope["headers"]:
             if name == b"accept":
                 accept = value
+            elif name == b"accept-encoding":
+                encodings = value
             elif name == b"if-none-match":
                 if_none_match = value
             elif name == b"origin" and self.vary_origin:
                 origin = value
-        key = (version, scope["path"], scope["query_string"], accept, accepts_gzip(scope), origin)
+        gzip = bool(encodings) and wants_gzip(encodings)
+        key = (version, scope["path"], scope["query_string"], accept, gzip, origin)
         entry = self.entries.get(key)
         if entry is not None:
             self.entries.move_to_end(key)

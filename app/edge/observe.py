@@ -181,12 +181,14 @@ class Observe:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
-        request_id = (
-            given
-            if given and REQUEST_ID.match(given)
-            else b"%s%d" % (self.prefix, next(self.counter))
-        )
+        request_id = b""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                if REQUEST_ID.match(value):
+                    request_id = value
+                break
+        if not request_id:
+            request_id = b"%s%d" % (self.prefix, next(self.counter))
         recorder = Recorder(send, request_id)
         started = time.perf_counter()
         try:

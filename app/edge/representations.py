@@ -5,6 +5,7 @@ the representation the client asked for. A stored response (see `cache.py`) goes
 the same `send_stored`, so a cached answer is byte for byte the answer the app would give.
 """
 
+import functools
 import gzip
 import hashlib
 from dataclasses import dataclass, field
@@ -95,7 +96,12 @@ def _header(scope: Scope, name: bytes) -> bytes:
 
 
 def accepts_gzip(scope: Scope) -> bool:
-    for coding in _header(scope, b"accept-encoding").split(b","):
+    return wants_gzip(_header(scope, b"accept-encoding"))
+
+
+@functools.lru_cache(maxsize=256)  # clients send a handful of distinct values
+def wants_gzip(accept_encoding: bytes) -> bool:
+    for coding in accept_encoding.split(b","):
         name, _, params = coding.strip().partition(b";")
         if name.strip() in (b"gzip", b"*"):
             return params.replace(b" ", b"") not in (b"q=0", b"q=0.0", b"q=0.00", b"q=0.000")
