@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from alembic.script import ScriptDirectory
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
@@ -32,7 +32,6 @@ from app.api import (
     statements,
     vocabulary,
 )
-from app.api.deps import require_acceptable
 from app.db import make_engine
 from app.edge.cache import ResponseCache
 from app.edge.guard import Guard
@@ -235,9 +234,7 @@ def build_api(settings: Settings) -> tuple[FastAPI, dict[str, bytes]]:
     api.state.access_log = AccessLog(settings.log_format) if settings.access_log else None
     errors.install(api)
     for module in ROUTERS:
-        api.include_router(
-            module.router, dependencies=[Depends(require_acceptable)], responses=DATA_ERRORS
-        )
+        api.include_router(module.router, responses=DATA_ERRORS)
     api.include_router(health.router)
     problem_media_types(api)
     return api, add_docs(api)

@@ -6,11 +6,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from app.api.deps import reads
+from app.api.fast import FastRoute
 from app.api.lists import LIST_RESPONSES, BadCursor, PagingDep
 from app.read import PageOfDocs, Snapshot
 from app.schemas import Page
 
-router = APIRouter(tags=["dataset"])
+router = APIRouter(tags=["dataset"], route_class=FastRoute)
 SERVED_AT = {
     "dialogue": "/dialogues/{}",
     "commitment": "/commitments/{}",

@@ -13,11 +13,12 @@ from app.api.deps import (
     require_known,
     with_words,
 )
+from app.api.fast import FastRoute
 from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
 from app.read import Column, Keys, Snapshot
 from app.schemas import CommitmentPublic, Page
 
-router = APIRouter(prefix="/commitments", tags=["commitments"])
+router = APIRouter(prefix="/commitments", tags=["commitments"], route_class=FastRoute)
 KEY = Column("t.id", int)
 SORTS = {"id": KEY, "point": Column("t.point", int), "dialogue": Column("t.dialogue_id", int)}
 # A linked filter (area, country, entity) drives the query from its own index when it matches

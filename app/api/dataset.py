@@ -10,10 +10,11 @@ from pydantic import BaseModel, Field
 
 from app import __version__
 from app.api.deps import reads, stamp_version
+from app.api.fast import FastRoute
 from app.api.lists import csv_of
 from app.read import Snapshot, placeholders
 
-router = APIRouter(tags=["dataset"])
+router = APIRouter(tags=["dataset"], route_class=FastRoute)
 # The resources of a full download: name -> the kind of document each item is.
 EXPORTED = {
     "dialogues": "dialogue",

@@ -40,6 +40,7 @@ def reads(endpoint: Callable[..., Response]) -> Callable[..., Awaitable[Response
     @functools.wraps(endpoint)
     async def route(**kwargs: Any) -> Response:
         request: Request = kwargs[request_name] if asks else kwargs.pop(request_name)
+        require_acceptable(request)  # 406 before any work
         reader: Reader = request.app.state.reader
         return await reader.read(lambda snap: endpoint(snap=snap, **kwargs))
 
@@ -126,8 +127,8 @@ def offered_media(request: Request) -> list[str]:
     return ["application/json", *(m for m in declared if m != "application/json")]
 
 
-async def require_acceptable(request: Request) -> None:
-    """406 before any work when the client accepts nothing the route offers."""
+def require_acceptable(request: Request) -> None:
+    """406 when the client accepts nothing the route offers."""
     negotiate(request, offered_media(request))
 
 

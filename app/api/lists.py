@@ -79,6 +79,7 @@ class Paging:
         self.offset = offset
         self.cursor = cursor
         self.media_type = media
+        self.kept: str | None = None  # the URL less offset and cursor, once made
 
     def page(self, snap: Snapshot, kind: str, keys: Keys, order: Order) -> PageOfDocs:
         if self.cursor is None:
@@ -118,14 +119,20 @@ class Paging:
 
     def url(self, **changes: Any) -> str:
         """This list's URL with its other parameters kept and `changes` applied (ASCII only)."""
-        params = [
-            (k, v)
-            for k, v in self.request.query_params.multi_items()
-            if k not in ("offset", "cursor")
-        ]
-        params += [(k, str(v)) for k, v in changes.items() if v is not None]
-        query = urlencode(params, quote_via=quote, safe="-_.~,:")
-        return quote(self.request.url.path) + ("?" + query if query else "")
+        if self.kept is None:
+            params = [
+                (k, v)
+                for k, v in self.request.query_params.multi_items()
+                if k not in ("offset", "cursor")
+            ]
+            self.kept = quote(self.request.url.path) + "?" + self.encode(params)
+        added = self.encode([(k, str(v)) for k, v in changes.items() if v is not None])
+        url = self.kept + ("&" if added and not self.kept.endswith("?") else "") + added
+        return url.removesuffix("?")
+
+    @staticmethod
+    def encode(params: list[tuple[str, str]]) -> str:
+        return urlencode(params, quote_via=quote, safe="-_.~,:")
 
     def links(self, page: PageOfDocs) -> str:
         links = [(self.url(offset=0), "first")]

@@ -7,9 +7,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from app.api.deps import reads, stamp_version
+from app.api.fast import FastRoute
 from app.read import Snapshot
 
-router = APIRouter(tags=["search"])
+router = APIRouter(tags=["search"], route_class=FastRoute)
 MARK = ("<mark>", "</mark>")
 
 
