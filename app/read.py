@@ -152,6 +152,7 @@ class Snapshot:
         self.trace = trace
         self.dialect = engine.dialect
         self.pyformat = engine.dialect.paramstyle != "qmark"
+        self.totals: dict[tuple[str, str, str], int | None] = {}
         if engine.dialect.name == "sqlite":  # the connection runs in autocommit mode otherwise
             self.rows("BEGIN")
         self.version: int | None = self.value(VERSION_SQL)
@@ -189,16 +190,20 @@ class Snapshot:
         sql = f"SELECT key, body FROM document WHERE kind = ? AND key IN ({placeholders(keys)})"
         return dict(self.rows(sql, (kind, *keys)))
 
-    def stored_total(self, name: str, filter_: str = "", value: str = "") -> int:
-        """A list's total counted at load time: whole, or under one filter's value."""
-        sql = "SELECT total FROM list_total WHERE list = ? AND filter = ? AND value = ?"
-        return self.value(sql, (name, filter_, value)) or 0
+    def stored_total(self, name: str, filter_: str = "", value: str = "") -> int | None:
+        """A list's total counted at load time, whole or under one filter's value (None: a
+        value the vocabulary does not hold). Asked once per snapshot."""
+        key = (name, filter_, value)
+        if key not in self.totals:
+            sql = "SELECT total FROM list_total WHERE list = ? AND filter = ? AND value = ?"
+            self.totals[key] = self.value(sql, key)
+        return self.totals[key]
 
     def total(self, keys: Keys) -> tuple[int, bool]:
         """The list's total, and whether it is exact: stored for a whole list or one filter,
         else counted up to TOTAL_CAP + 1 rows, so a total costs the same at any size."""
         if keys.facet is not None:
-            return self.stored_total(keys.list, *keys.facet), True
+            return self.stored_total(keys.list, *keys.facet) or 0, True
         counted = self.value(
             f"SELECT count(*) FROM ({keys.sql('1')} LIMIT {TOTAL_CAP + 1}) AS capped", keys.params
         )

@@ -6,11 +6,11 @@ from fastapi.responses import Response
 from app.api.deps import (
     NOT_FOUND,
     SLUG_PATTERN,
+    BadParameter,
     CountryCode,
     document_or_404,
     order_of,
     reads,
-    require_known,
     with_words,
 )
 from app.api.fast import FastRoute
@@ -37,12 +37,18 @@ LINKS = {
 }
 
 
-def linked(snap: Snapshot, keys: Keys, name: str, values: list[str]) -> Keys:
-    """`keys` less the commitments not linked to any of `values` by the link table `name`."""
+def linked(snap: Snapshot, keys: Keys, name: str, values: list[str], listing: str = "") -> Keys:
+    """`keys` less the commitments not linked to any of `values` by the link table `name`;
+    with a `listing`, a value the vocabulary lacks is refused (422), naming where to look."""
     table, fact, column, extra = LINKS[name]
     marks = ", ".join("?" * len(values))
     facet = (name, values[0]) if len(values) == 1 else None
-    matches = sum(snap.stored_total("commitments", name, value) for value in values)
+    totals = {value: snap.stored_total("commitments", name, value) for value in values}
+    unknown = sorted(value for value, total in totals.items() if total is None)
+    if unknown and listing:
+        named = ", ".join(map(repr, unknown))
+        raise BadParameter(name, f"unknown {name} {named}: see {listing}")
+    matches = sum(total or 0 for total in totals.values())
     if matches <= FEW:
         sql = f"t.id IN (SELECT {fact} FROM {table} WHERE {column} IN ({marks}){extra})"
     else:
@@ -105,8 +111,7 @@ def list_commitments(
     A joint commitment matches either country; a proposal matches its speaker's country."""
     keys = Keys("commitments", "commitment")
     if area:
-        require_known(snap, "area", "slug", area, "area", "/areas")
-        keys = linked(snap, keys, "area", area)
+        keys = linked(snap, keys, "area", area, listing="/areas")
     if country:
         keys = linked(snap, keys, "country", [country.upper()])
     if dialogue is not None:

@@ -11,7 +11,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 from pydantic import BeforeValidator
 
-from app.read import Column, Keys, Order, Reader, Snapshot, placeholders
+from app.read import Column, Keys, Order, Reader, Snapshot
 from app.schemas import Problem
 
 DATASET_HEADER = "X-Dataset-Version"
@@ -139,16 +139,6 @@ class BadParameter(Exception):
         self.parameter = parameter
         self.reason = reason
         super().__init__(f"{parameter}: {reason}")
-
-
-def require_known(
-    snap: Snapshot, table: str, column: str, values: list[str], name: str, listing: str
-) -> None:
-    sql = f"SELECT {column} FROM {table} WHERE {column} IN ({placeholders(values)})"
-    known = {row[0] for row in snap.rows(sql, values)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise BadParameter(name, f"unknown {name} {', '.join(map(repr, unknown))}: see {listing}")
 
 
 def with_words(keys: Keys, column: str, q: str) -> Keys:

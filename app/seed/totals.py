@@ -11,8 +11,19 @@ TABLE = "list_total"  # internal: not a table of facts, so not in a dataset's co
 # (list, filter, the SQL that yields (value, count) pairs)
 COUNTS = [
     ("commitments", "", "SELECT '', count(*) FROM commitment"),
-    ("commitments", "area", "SELECT area_slug, count(*) FROM commitment_area GROUP BY area_slug"),
-    ("commitments", "country", "SELECT country, count(*) FROM commitment_country GROUP BY country"),
+    # Every value of the vocabulary has its row, 0 included: no row means an unknown value.
+    (
+        "commitments",
+        "area",
+        "SELECT a.slug, count(l.commitment_id) FROM area a"
+        " LEFT JOIN commitment_area l ON l.area_slug = a.slug GROUP BY a.slug",
+    ),
+    (
+        "commitments",
+        "country",
+        "SELECT c.code, count(l.commitment_id) FROM country c"
+        " LEFT JOIN commitment_country l ON l.country = c.code GROUP BY c.code",
+    ),
     (
         "commitments",
         "dialogue",
@@ -22,8 +33,8 @@ COUNTS = [
     (
         "commitments",
         "mentions",
-        "SELECT entity_slug, count(*) FROM mention WHERE fact_type = 'commitment' "
-        "GROUP BY entity_slug",
+        "SELECT e.slug, count(m.fact_id) FROM entity e LEFT JOIN mention m"
+        " ON m.entity_slug = e.slug AND m.fact_type = 'commitment' GROUP BY e.slug",
     ),
     ("dialogues", "", "SELECT '', count(*) FROM dialogue"),
     ("indicators", "", "SELECT '', count(*) FROM indicator"),
