@@ -206,6 +206,7 @@ def build_api(settings: Settings) -> tuple[FastAPI, dict[str, bytes]]:
             poller.join(timeout=5)
             if app.state.access_log is not None:
                 app.state.access_log.stop()
+            app.state.reader.close()
             engine.dispose()
 
     api = FastAPIOffline(

@@ -251,6 +251,7 @@ class Reader:
         self.inline = engine.dialect.name == "sqlite"
         self.deadline = deadline
         self.trace: Callable[[str], None] | None = None  # sees each statement (for tests)
+        self.kept: Any = None  # on SQLite, the event loop's own connection, kept between reads
 
     async def read(self, work: Callable[[Snapshot], T]) -> T:
         """`work(snapshot)`: inline on SQLite, in a worker thread on PostgreSQL."""
@@ -264,7 +265,7 @@ class Reader:
             raise DatabaseTimeout(self.deadline) from None
 
     def run(self, work: Callable[[Snapshot], T]) -> T:
-        with self.snapshot() as snap:
+        with self.snapshot(keep=self.inline) as snap:
             return work(snap)
 
     def poll(self) -> int | None:
@@ -273,14 +274,19 @@ class Reader:
             return snap.version
 
     @contextmanager
-    def snapshot(self, traced: bool = True) -> Iterator[Snapshot]:
+    def snapshot(self, traced: bool = True, keep: bool = False) -> Iterator[Snapshot]:
         """A read-only transaction on a pooled connection (the pool's timeouts and pre-ping
-        apply), rolled back at the end; a connection that failed leaves the pool."""
+        apply), rolled back at the end; a connection that failed leaves the pool.
+
+        With `keep` (inline reads on SQLite, all in the event loop's thread) the connection
+        stays checked out for the next read: a checkout costs more than a small read."""
         dbapi_error = self.engine.dialect.loaded_dbapi.Error
-        try:
-            pooled = self.engine.raw_connection()
-        except dbapi_error as error:  # as SQLAlchemy's, like any other database error
-            raise exc.DBAPIError.instance(None, None, error, dbapi_error) from error
+        pooled = self.kept if keep else None
+        if pooled is None:
+            try:
+                pooled = self.engine.raw_connection()
+            except dbapi_error as error:  # as SQLAlchemy's, like any other database error
+                raise exc.DBAPIError.instance(None, None, error, dbapi_error) from error
         connection: Any = pooled.driver_connection
         try:
             if not self.inline and connection.isolation_level != REPEATABLE_READ:
@@ -304,4 +310,14 @@ class Reader:
                     connection.rollback()
                 except dbapi_error as error:
                     pooled.invalidate(error)
-            pooled.close()
+            kept = keep and pooled.is_valid
+            if keep:
+                self.kept = pooled if kept else None
+            if not kept:
+                pooled.close()
+
+    def close(self) -> None:
+        """Give back the kept connection (at shutdown, before the engine is disposed)."""
+        if self.kept is not None:
+            self.kept.close()
+            self.kept = None

@@ -16,6 +16,7 @@ from app.api.deps import negotiate, stamp_version
 from app.read import Keys, Order, PageOfDocs, Snapshot
 
 MAX_OFFSET = 10_000
+URL_SAFE = "-_.~,:"  # besides letters and digits: what a link's query keeps unescaped
 LIST_MEDIA = ["application/json", "text/csv"]
 SORT_HELP = (
     "Sort order; a leading `-` means descending. Missing values come last; ties are broken by id."
@@ -125,14 +126,12 @@ class Paging:
                 for k, v in self.request.query_params.multi_items()
                 if k not in ("offset", "cursor")
             ]
-            self.kept = quote(self.request.url.path) + "?" + self.encode(params)
-        added = self.encode([(k, str(v)) for k, v in changes.items() if v is not None])
-        url = self.kept + ("&" if added and not self.kept.endswith("?") else "") + added
-        return url.removesuffix("?")
-
-    @staticmethod
-    def encode(params: list[tuple[str, str]]) -> str:
-        return urlencode(params, quote_via=quote, safe="-_.~,:")
+            query = urlencode(params, quote_via=quote, safe=URL_SAFE)
+            self.kept = quote(self.request.url.path) + "?" + (query and query + "&")
+        added = "&".join(
+            f"{k}={quote(str(v), safe=URL_SAFE)}" for k, v in changes.items() if v is not None
+        )
+        return (self.kept + added).rstrip("?&")
 
     def links(self, page: PageOfDocs) -> str:
         links = [(self.url(offset=0), "first")]
