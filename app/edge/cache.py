@@ -16,13 +16,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.edge.representations import Collector, etag_matches, wants_gzip
 
 Key = tuple[int, str, bytes, bytes, bool, bytes]
+NO_BODY = {"type": "http.response.body", "body": b""}
 
 
 class Entry:
     __slots__ = ("body", "etag", "route", "size", "start_200", "start_304")
 
     def __init__(self, headers: list[tuple[bytes, bytes]], body: bytes, route: str | None):
-        self.body = body
+        self.body = {"type": "http.response.body", "body": body}
         self.route = route
         self.etag = next(v for k, v in headers if k == b"etag").strip(b'"')
         self.start_200 = {"type": "http.response.start", "status": 200, "headers": headers}
@@ -33,12 +34,10 @@ class Entry:
     async def replay(self, scope: Scope, if_none_match: bytes, send: Send) -> None:
         if if_none_match and etag_matches(if_none_match, self.etag):
             await send(self.start_304)
-            await send({"type": "http.response.body", "body": b""})
+            await send(NO_BODY)
             return
         await send(self.start_200)
-        await send(
-            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else self.body}
-        )
+        await send(NO_BODY if scope["method"] == "HEAD" else self.body)
 
 
 class ResponseCache:
