@@ -10,8 +10,9 @@ from app.settings import get_settings
 target_metadata = models.metadata
 
 
-# Full-text search structures that only one database has, made by hand in the migrations.
-NOT_IN_MODELS = ("search_fts", "ix_search_entry_fulltext")
+# Full-text search structures that only one database has, made by hand in migrations 0002 and
+# 0005: SQLite's FTS5 table, PostgreSQL's stored tsvector column and its GIN index.
+NOT_IN_MODELS = ("search_fts", "ix_search_entry_fulltext", "fulltext")
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:

@@ -48,7 +48,7 @@ SQLITE_TOTAL = """
 SELECT count(*) FROM search_fts JOIN search_entry e ON e.id = search_fts.rowid
 WHERE search_fts MATCH ? {kind}
 """
-PG_DOCUMENT = "to_tsvector('english', e.title || ' ' || e.body)"
+PG_DOCUMENT = "e.fulltext"  # to_tsvector('english', title || ' ' || body), stored (migration 0005)
 PG_SEARCH = f"""
 SELECT e.kind, e.key, e.title, e.link,
        ts_headline('english', e.body, query,
