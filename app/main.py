@@ -219,6 +219,9 @@ def build_api(settings: Settings) -> tuple[FastAPI, dict[str, bytes]]:
         redoc_url=None,
         static_url=STATIC,
         lifespan=lifespan,
+        # The edge (app/edge/observe.py) keeps the metrics and request ids; FastAPI's own
+        # OpenTelemetry hooks would look up the environment on every request to find nothing.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     timeout = settings.db_timeout_seconds
     engine = make_engine(
