@@ -171,6 +171,7 @@ class Edge:
             asgi = self.cache = ResponseCache(
                 asgi, clock.get, settings.cache_bytes, not open_cors, metrics.cache_result
             )
+            metrics.cache_usage = self.cache.usage
         if settings.rate_limit_per_minute:
             limited = ("/health", "/ready", "/metrics")
             asgi = RateLimit(asgi, settings.rate_limit_per_minute, exempt=limited)

@@ -83,8 +83,14 @@ def test_the_cache_stays_within_its_budget(app_settings: Settings) -> None:
         for n in range(1, 7):
             client.get(f"/dialogues/{n}")
         client.get("/commitments?limit=100")
-        assert 0 < app.cache.size <= 60_000  # type: ignore[union-attr]
-        assert len(app.cache.entries) < 8  # type: ignore[union-attr]
+        gauges = {
+            line.split()[0]: float(line.split()[1])
+            for line in client.get("/metrics").text.splitlines()
+            if line.startswith("response_cache_")
+        }
+        assert 0 < gauges["response_cache_bytes"] <= 60_000
+        assert 0 < gauges["response_cache_entries"] < 8
+        assert gauges["response_cache_bytes"] == app.cache.size  # type: ignore[union-attr]
 
 
 # Observability

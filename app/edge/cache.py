@@ -58,6 +58,10 @@ class ResponseCache:
         self.size = 0
         self.stored_version: int | None = None
 
+    def usage(self) -> tuple[int, int]:
+        """Bytes held (as counted against the budget) and entries."""
+        return self.size, len(self.entries)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         version = self.version()
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or version is None:

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -58,6 +58,7 @@ class Metrics(Collector):
         self.buckets: dict[tuple[str, str], list[int]] = {}
         self.sums: dict[tuple[str, str], float] = defaultdict(float)
         self.cache = {"hit": 0, "miss": 0}
+        self.cache_usage: Callable[[], tuple[int, int]] | None = None  # (bytes, entries)
         self.version: int | None = None
         self.registry = CollectorRegistry()
         self.registry.register(self)
@@ -100,6 +101,16 @@ class Metrics(Collector):
         for result, count in self.cache.items():
             cache.add_metric([result], count)
         yield cache
+        if self.cache_usage is not None:
+            used, entries = self.cache_usage()
+            yield GaugeMetricFamily(
+                "response_cache_bytes",
+                "Bytes the response cache holds (its budget's measure).",
+                value=used,
+            )
+            yield GaugeMetricFamily(
+                "response_cache_entries", "Responses the response cache holds.", value=entries
+            )
         dataset = GaugeMetricFamily(
             "dataset_info", "The dataset version this worker serves.", labels=["version"]
         )
