@@ -19,7 +19,9 @@ warm-ups) of:
   the commitments, a search for common words, `/meta` and `/areas`.
 It prints ms per query at each size with the ratio to the smallest size, the totals each
 query reports, load times, database sizes, and the server's resident memory (VmRSS) after
-the queries.
+the queries; then it starts the app again with its response cache on (--cache-mib) and asks
+for distinct pages until the cache is full (its `/metrics` gauges say so), and reads the
+RSS again.
 """
 
 import argparse
@@ -47,6 +49,7 @@ from bench.common import (
 )
 
 DATA = ROOT / "bench" / ".data"
+FILL_AREAS = ["digital", "ai", "green", "trade", "health", "investment"]  # in the seed's vocabulary
 
 
 def queries(meta: dict[str, Any]) -> list[tuple[str, str]]:
@@ -136,6 +139,7 @@ def load(path: Path, url: str, analyze: bool) -> dict[str, Any]:
 
 def measure(size: int, backend: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     path, meta = synth.cached(size, args.data)
+    budget = args.cache_mib * 2**20
     with database(backend, work) as url:
         log(f"[{size:,} {backend}] bulk load")
         analyze = args.analyze == "all" or args.analyze == backend
@@ -157,7 +161,55 @@ def measure(size: int, backend: str, args: argparse.Namespace, work: Path) -> di
             finally:
                 client.close()
             rss = server.rss_bytes()
-    return {"load": loaded, "queries": results, "rss": rss, "meta": meta}
+        cached = app_server(f"scale-{backend}-{size}-cached", url, work, CACHE_BYTES=str(budget))
+        with servers(cached):
+            memory = fill_cache(cached, meta, budget)
+            memory["rss"] = cached.rss_bytes()
+            log(
+                f"  cache full: {human_bytes(memory['cache_bytes'])}, RSS {human_bytes(memory['rss'])}"
+            )
+    return {"load": loaded, "queries": results, "rss": rss, "memory": memory, "meta": meta}
+
+
+def cache_gauges(client: Client) -> dict[str, float]:
+    _, body, _ = client.get("/metrics")
+    return {
+        line.split()[0]: float(line.split()[1])
+        for line in body.decode().splitlines()
+        if line.startswith("response_cache_")
+    }
+
+
+def fill_cache(server: Any, meta: dict[str, Any], budget: int) -> dict[str, Any]:
+    """Ask for distinct pages of 100 commitments (about 150 KB each) until the response cache
+    holds 95% of its budget, then report what it holds: the RSS is then read with it full."""
+    client = Client(server.base)
+    started, asked = time.perf_counter(), 0
+    try:
+        targets = (
+            "/commitments?" + urlencode({**area, "sort": sort, "limit": 100, "offset": offset})
+            for offset in range(0, 10_001, 100)
+            for sort in ("id", "-id")
+            for area in [{}, *({"area": a} for a in FILL_AREAS)]
+        )
+        gauges = cache_gauges(client)
+        for target in targets:
+            client.get(target)
+            asked += 1
+            if asked % 50 == 0:
+                gauges = cache_gauges(client)
+                if gauges.get("response_cache_bytes", 0) >= 0.95 * budget:
+                    break
+        gauges = cache_gauges(client)
+    finally:
+        client.close()
+    return {
+        "requests": asked,
+        "seconds": time.perf_counter() - started,
+        "cache_bytes": gauges.get("response_cache_bytes", 0),
+        "entries": gauges.get("response_cache_entries", 0),
+        "budget": budget,
+    }
 
 
 def report(found: dict[tuple[int, str], Any], sizes: list[int], backends: list[str]) -> str:
@@ -204,8 +256,17 @@ def report(found: dict[tuple[int, str], Any], sizes: list[int], backends: list[s
             )
         )
         out.append(
-            "server RSS after the queries: "
+            "server RSS after the queries (cache off): "
             + "; ".join(f"{k(n)}: {human_bytes(found[(n, backend)]['rss'])}" for n in sizes)
+        )
+        out.append(
+            "server RSS with a full response cache: "
+            + "; ".join(
+                f"{k(n)}: {human_bytes(m['rss'])} (cache {human_bytes(m['cache_bytes'])} "
+                f"of {human_bytes(m['budget'])}, {m['entries']:.0f} responses)"
+                for n in sizes
+                for m in [found[(n, backend)]["memory"]]
+            )
         )
         out.append("")
     largest = sizes[-1]
@@ -233,6 +294,9 @@ def main(argv: list[str] | None = None) -> None:
         default="postgresql",
         help="gather planner statistics after loading (default: on PostgreSQL, as its "
         "autovacuum would; SQLite has nothing that does it, nor does the app's loader)",
+    )
+    parser.add_argument(
+        "--cache-mib", type=int, default=64, help="response cache budget for the memory check"
     )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args(argv)
