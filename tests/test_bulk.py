@@ -4,6 +4,7 @@ The files come from the benchmark's generator (`bench.synth`), whose quotes are 
 their text, so they all sit at their offsets.
 """
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -16,8 +17,10 @@ from sqlalchemy import func, select, text
 
 from app.db import make_engine, metadata
 from app.main import create_app
+from app.seed import bulk
 from app.seed.build import Builder
-from app.seed.bulk import load_bulk, whole_seed
+from app.seed.bulk import Bulk, check_bulk, load_bulk, whole_seed
+from app.seed.totals import TABLE as TOTALS_TABLE
 from app.seed.verify import SeedError
 from app.seed.versions import as_rows, fact_hashes, plan
 from app.settings import ROOT, Settings
@@ -109,8 +112,8 @@ def test_the_bulk_loader_writes_what_the_curated_builder_makes(
             built.setdefault(str(type(row).__tablename__), []).append(row.model_dump())
         built["fact_version"] = as_rows(plan({}, fact_hashes(seed), 1))
         for table in metadata.sorted_tables:
-            if table.name in ("document", "dataset_version"):
-                continue
+            if table.name in ("document", "dataset_version", TOTALS_TABLE):
+                continue  # list_total: counted from the rows (app.seed.totals), not built
             stored = [dict(r._mapping) for r in conn.execute(select(table))]
             assert normalised(table.name, stored) == normalised(
                 table.name, built.get(table.name, [])
@@ -199,3 +202,71 @@ def test_a_fact_outside_its_dialogues_block_is_refused(bulk_file: Path, tmp_path
     assert cli.returncode == 1
     assert f"moved.jsonl line {first + 1}: commitments[" in cli.stderr
     assert "a fact must follow its dialogue's line" in cli.stderr
+
+
+def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows in primary-key order (a load's time excepted)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            out = {}
+            for table in metadata.sorted_tables:
+                columns = [c for c in table.columns if c.name != "loaded_at"]
+                query = select(*columns).order_by(*table.primary_key.columns)
+                out[table.name] = [tuple(row) for row in conn.execute(query)]
+            return out
+    finally:
+        engine.dispose()
+
+
+def test_worker_processes_write_what_one_process_writes(
+    bulk_file: Path, fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks checked and built in worker processes, a few blocks a chunk, make the very rows
+    and documents (and file digest) the one-process load makes."""
+    monkeypatch.setattr(bulk, "CHUNK_BYTES", 20_000)  # several chunks of this small file
+    assert len(list(Bulk(bulk_file).chunks(0, 1))) > 3
+    engine = make_engine(fresh_url)
+    one = load_bulk(engine, bulk_file, workers=0)
+    engine.dispose()
+    alone = snapshot(fresh_url)
+    engine = make_engine(fresh_url)
+    two = load_bulk(engine, bulk_file, workers=2)  # the same facts again: the same versions
+    engine.dispose()
+    together = snapshot(fresh_url)
+    assert (one.version, two.version, one.counts) == (1, 2, two.counts)
+    assert [row[:2] for row in together.pop("dataset_version")] == [
+        row[:2] for row in alone.pop("dataset_version")
+    ] + [(2, file_digest(bulk_file))]
+    assert together == alone
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_problem_across_chunks_is_reported_as_one_process_reports_it(
+    bulk_file: Path, fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A duplicate id in another chunk is only seen by the main process: the load is refused
+    with the one-process load's report, and the database left as it was."""
+    monkeypatch.setattr(bulk, "CHUNK_BYTES", 20_000)
+    lines = bulk_file.read_text("utf-8").splitlines()
+    commitments = [n for n, line in enumerate(lines) if '"section":"commitments"' in line]
+    first, last = json.loads(lines[commitments[0]]), json.loads(lines[commitments[-1]])
+    last["record"]["id"] = first["record"]["id"]
+    lines[commitments[-1]] = json.dumps(last, ensure_ascii=False)
+    duplicated = tmp_path / "duplicated.jsonl"
+    duplicated.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SeedError) as checked:
+        check_bulk(duplicated)
+    assert "duplicate id" in str(checked.value)
+
+    engine = make_engine(fresh_url)
+    load_bulk(engine, bulk_file, workers=0)
+    before = snapshot(fresh_url)
+    with pytest.raises(SeedError) as refused:
+        load_bulk(engine, duplicated, workers=2)
+    engine.dispose()
+    assert refused.value.problems == checked.value.problems
+    assert snapshot(fresh_url) == before

@@ -36,11 +36,15 @@ fresh database it journals next to nothing), `COPY` on PostgreSQL.
 """
 
 import argparse
+import dataclasses
 import datetime as dt
 import gc
 import hashlib
 import json
+import mmap
+import multiprocessing
 import operator
+import os
 import resource
 import sys
 import time
@@ -50,7 +54,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 import orjson
 from pydantic import BaseModel, ValidationError
@@ -71,11 +75,13 @@ from app.seed.verify import (
     Seed,
     SeedError,
     _check_evidence,
+    _check_fact_evidence,
     _check_references,
     _label,
+    evidence_of,
     fact_key,
 )
-from app.seed.versions import FactState, Key, as_rows, fact_hashes, plan
+from app.seed.versions import FACT_KINDS, FactState, Key, plan
 
 SECTIONS = tuple(SeedFile.model_fields)
 MODELS: dict[str, type[BaseModel]] = {
@@ -83,9 +89,18 @@ MODELS: dict[str, type[BaseModel]] = {
 }
 VOCABULARY = ("countries", "areas", "entities", "series", "people")
 FACTS = ("participations", "context_events", "commitments", "statements", "indicators")
+Factory = Callable[[], Any]
 MAX_PROBLEMS = 100
 BATCH_ROWS = 200_000
 BATCH_BYTES = 256 * 2**20  # of documents
+# SQLite's page cache while loading (KiB): 64 MiB. A larger one (the 1 GiB this once was) only
+# made the inserts slower: the documents' pages pass through it once, and are written anyway.
+CACHE_KIB = -65536
+SORT_CACHE_KIB = -1048576  # for the indexes made after the inserts
+BYTES_AS_TEXT = {("document", "body")}  # written as UTF-8 bytes, stored as TEXT
+BLOCK_PREFIX = b'{"section":"dialogues"'  # how a block's first line starts (as written by synth)
+WORKER_NICENESS = 5  # the main process, which writes, comes first
+CHUNK_BYTES = 4 * 2**20  # of the file, per task of a worker process: whole blocks
 
 
 # Timing, for --timings: where a load spends its time.
@@ -96,6 +111,7 @@ class Clock:
         self.spent: defaultdict[str, float] = defaultdict(float)
         self.started = time.perf_counter()
         self.running: list[tuple[str, float]] = []
+        self.elsewhere: defaultdict[str, float] = defaultdict(float)  # in worker processes
 
     @contextmanager
     def __call__(self, phase: str) -> Iterator[None]:
@@ -122,6 +138,12 @@ class Clock:
         lines.append(f"  {'total':<28}{total:8.2f} s")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         lines.append(f"  {'peak RSS of the loader':<28}{peak:8.0f} MiB")
+        if self.elsewhere:
+            lines.append("  in the worker processes (CPU time, alongside the above):")
+            spent = sorted(self.elsewhere.items(), key=lambda item: -item[1])
+            lines += [f"    {phase:<26}{secs:8.2f} s" for phase, secs in spent]
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            lines.append(f"    {'peak RSS of a worker':<26}{peak:8.0f} MiB")
         return "\n".join(lines)
 
 
@@ -150,19 +172,11 @@ class Layer(dict[Any, Any]):
 
 # Plain rows: the Builder's own code, with light row classes in place of the table classes.
 class PlainRow:
-    """A row of one table as plain attributes: the fields of its SQLModel class, its defaults."""
+    """A row of one table as plain attributes: the fields of its SQLModel class, its defaults
+    (each table's is a dataclass of those fields: its generated __init__ is the cheapest)."""
 
     __tablename__: str
     columns: tuple[str, ...]
-    defaults: dict[str, Any]  # the same value for every row (None, a number, a string)
-    factories: tuple[tuple[str, Callable[[], Any]], ...]  # a new value for each row (a list)
-
-    def __init__(self, **values: Any) -> None:
-        fields = self.__dict__
-        fields.update(self.defaults)
-        for name, make in self.factories:
-            fields[name] = make()
-        fields.update(values)
 
     def model_dump(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.columns}
@@ -173,59 +187,167 @@ def plain_models() -> types.SimpleNamespace:
     names = dict(vars(m))
     for name, model in vars(m).items():
         if isinstance(model, type) and issubclass(model, SQLModel) and hasattr(model, "__table__"):
-            defaults, factories = {}, []
+            fields: list[tuple[str, Any, Any]] = []
             for field_name, info in model.model_fields.items():
                 if info.default_factory is not None:
-                    factories.append((field_name, info.default_factory))
-                elif not info.is_required():
-                    defaults[field_name] = info.default
-            names[name] = type(
+                    spec = dataclasses.field(default_factory=cast(Factory, info.default_factory))
+                elif info.is_required():
+                    spec = dataclasses.field()
+                else:
+                    spec = dataclasses.field(default=info.default)
+                fields.append((field_name, Any, spec))
+            names[name] = dataclasses.make_dataclass(
                 name,
-                (PlainRow,),
-                {
+                fields,
+                bases=(PlainRow,),
+                kw_only=True,
+                eq=False,
+                namespace={
                     "__tablename__": str(model.__tablename__),
                     "columns": tuple(c.name for c in model.__table__.columns),
-                    "defaults": defaults,
-                    "factories": tuple(factories),
                 },
             )
     return types.SimpleNamespace(**names)
 
 
+def plain_schemas() -> types.SimpleNamespace:
+    """`app.schemas` with each public model replaced by a slotted dataclass of the same fields
+    in the same order, with the same defaults: orjson writes one as the very bytes pydantic
+    writes of the model (compact, UTF-8, same string escapes, floats and dates), without
+    pydantic's validation of values the seed's models have already validated."""
+    names = dict(vars(s))
+    for name, model in vars(s).items():
+        if not (isinstance(model, type) and issubclass(model, s.Public)) or model is s.Public:
+            continue
+        if model.__pydantic_generic_metadata__["parameters"]:
+            continue  # Page[T]: not a document
+        fields: list[tuple[str, Any, Any]] = []
+        for field_name, info in model.model_fields.items():
+            if info.default_factory is not None:
+                spec = dataclasses.field(default_factory=cast(Factory, info.default_factory))
+            elif info.is_required():
+                spec = dataclasses.field()
+            elif isinstance(info.default, list | dict | set):
+                spec = dataclasses.field(default_factory=info.default.copy)
+            else:
+                spec = dataclasses.field(default=info.default)
+            fields.append((field_name, Any, spec))
+        names[name] = dataclasses.make_dataclass(
+            name, fields, kw_only=True, slots=True, namespace={"model_dump": _shallow_dump}
+        )
+    return types.SimpleNamespace(**names)
+
+
+def _shallow_dump(self: Any) -> dict[str, Any]:
+    """A plain document's fields (nested documents as they are: they serialise the same)."""
+    return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def dumps(doc: Any) -> bytes:
+    """A document as JSON: pydantic's bytes for a public model, orjson's for a plain one."""
+    if isinstance(doc, BaseModel):
+        return doc.__pydantic_serializer__.to_json(doc)
+    return orjson.dumps(doc)
+
+
+FLAT_EVIDENCE = frozenset(
+    model
+    for model in MODELS.values()
+    if "evidence" in model.model_fields and not {"aims", "planned_next"} & model.model_fields.keys()
+)
+
+
+def flat_evidence_of(fact: Any) -> Any:
+    """`verify.evidence_of`, without asking a fact for fields its model does not have (each
+    such getattr costs pydantic a raised AttributeError): just its `evidence`."""
+    if type(fact) in FLAT_EVIDENCE:
+        return [("evidence", ev) for ev in fact.evidence]
+    return evidence_of(fact)
+
+
+def rebound_function(function: Any, **names: Any) -> Any:
+    """The very same function, with some of its globals replaced."""
+    out = types.FunctionType(
+        function.__code__,
+        {**function.__globals__, **names},
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    out.__kwdefaults__ = function.__kwdefaults__
+    out.__qualname__ = function.__qualname__
+    return out
+
+
+# verify's own evidence checks, with `flat_evidence_of`
+check_fact_evidence = rebound_function(_check_fact_evidence, evidence_of=flat_evidence_of)
+check_evidence = rebound_function(_check_evidence, _check_fact_evidence=check_fact_evidence)
+
+
 def rebound(cls: type[Builder], **names: Any) -> type[Builder]:
     """A subclass of `cls` whose methods run the very same code with some globals replaced."""
-    methods: dict[str, Any] = {}
-    for attr, value in vars(cls).items():
-        if isinstance(value, types.FunctionType):
-            method = types.FunctionType(
-                value.__code__,
-                {**value.__globals__, **names},
-                value.__name__,
-                value.__defaults__,
-                value.__closure__,
-            )
-            method.__kwdefaults__ = value.__kwdefaults__
-            method.__qualname__ = value.__qualname__
-            methods[attr] = method
+    methods = {
+        attr: rebound_function(value, **names)
+        for attr, value in vars(cls).items()
+        if isinstance(value, types.FunctionType)
+    }
     return type(cls.__name__, (cls,), methods)
 
 
 # Writing: rows as tuples in per-table buffers, flushed in dependency order, in big batches.
-class Writer:
+class Buffers:
+    """Rows as tuples of their table's columns, and documents, per table in the order made."""
+
+    def __init__(self) -> None:
+        self.tables = [t for t in metadata.sorted_tables if t.name != "dataset_version"]
+        self.getters = {
+            t.name: operator.attrgetter(*[c.name for c in t.columns]) for t in self.tables
+        }
+        self.buffers: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        self.pending = 0
+        self.pending_bytes = 0
+
+    def rows(self, rows: list[Any]) -> None:
+        getters, buffers = self.getters, self.buffers
+        for row in rows:
+            name = row.__tablename__
+            buffers[name].append(getters[name](row))
+        self.pending += len(rows)
+
+    def tuples(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        self.buffers[table] += rows
+        self.pending += len(rows)
+
+    def document(self, kind: str, key: str, body: bytes) -> None:
+        """A document's JSON as UTF-8 bytes, as the serialisers make it: SQLite stores them as
+        the same TEXT (CAST), without decoding them to str and encoding them back."""
+        self.buffers["document"].append((kind, key, body))
+        self.pending += 1
+        self.pending_bytes += len(body)
+
+    def maybe_flush(self) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def extend(self, buffers: dict[str, list[tuple[Any, ...]]], pending: int, size: int) -> None:
+        """Take the rows and documents a worker made (of the blocks after those taken so far)."""
+        for table, rows in buffers.items():
+            self.buffers[table] += rows
+        self.pending += pending
+        self.pending_bytes += size
+
+
+class Writer(Buffers):
     def __init__(self, conn: Connection, clock: Clock, batch_rows: int = BATCH_ROWS):
+        super().__init__()
         self.conn = conn
         self.clock = clock
         self.batch_rows = batch_rows
         self.driver = driver(conn)
         self.sqlite = conn.dialect.name == "sqlite"
-        self.tables = [t for t in metadata.sorted_tables if t.name != "dataset_version"]
-        self.getters = {
-            t.name: operator.attrgetter(*[c.name for c in t.columns]) for t in self.tables
-        }
         self.converters = {t.name: self._converters(t.columns) for t in self.tables}
-        self.buffers: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-        self.pending = 0
-        self.pending_bytes = 0
         self.counts: Counter[str] = Counter()
         self.search_id = 0
 
@@ -242,23 +364,6 @@ class Writer:
             if processor is not None:
                 out.append((n, processor))
         return out
-
-    def rows(self, rows: list[Any]) -> None:
-        getters, buffers = self.getters, self.buffers
-        for row in rows:
-            name = row.__tablename__
-            buffers[name].append(getters[name](row))
-        self.pending += len(rows)
-
-    def dicts(self, table: str, rows: list[dict[str, Any]]) -> None:
-        columns = [c.name for c in metadata.tables[table].columns]
-        self.buffers[table] += [tuple(row[c] for c in columns) for row in rows]
-        self.pending += len(rows)
-
-    def document(self, kind: str, key: str, body: str) -> None:
-        self.buffers["document"].append((kind, key, body))
-        self.pending += 1
-        self.pending_bytes += len(body)
 
     def maybe_flush(self) -> None:
         if self.pending >= self.batch_rows or self.pending_bytes >= BATCH_BYTES:
@@ -285,7 +390,10 @@ class Writer:
         quote = self.conn.dialect.identifier_preparer.quote
         columns = ", ".join(quote(c.name) for c in table.columns)
         if self.sqlite:
-            marks = ", ".join("?" for _ in table.columns)
+            marks = ", ".join(
+                "CAST(? AS TEXT)" if (table.name, c.name) in BYTES_AS_TEXT else "?"
+                for c in table.columns
+            )
             self.driver.executemany(
                 f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})", rows
             )
@@ -294,6 +402,10 @@ class Writer:
             self.driver.cursor() as cursor,
             cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy,
         ):
+            if table.name == "document":
+                for kind, key, body in rows:
+                    copy.write_row((kind, key, body.decode()))
+                return
             for row in rows:
                 copy.write_row(row)
 
@@ -306,7 +418,7 @@ def _converted(row: tuple[Any, ...], converters: list[tuple[int, Any]]) -> tuple
 
 
 # What spans blocks, gathered as the blocks go by.
-Parts = dict[str, list[tuple[Any, str]]]
+Parts = dict[str, list[tuple[Any, bytes]]]
 
 
 class Gathered:
@@ -318,7 +430,7 @@ class Gathered:
         self.entity: defaultdict[str, Parts] = defaultdict(lambda: defaultdict(list))
         self.summaries: dict[int, s.DialogueSummary] = {}
 
-    def take(self, kind: str, doc: Any, body: str) -> None:
+    def take(self, kind: str, doc: Any, body: bytes) -> None:
         """Note what the documents built at the end need of this one (its JSON, its counts)."""
         if kind == "commitment":
             for area in set(doc.areas):
@@ -346,17 +458,46 @@ class Gathered:
             self.summaries[doc.id] = doc
 
 
-def spliced(doc: BaseModel, parts: Parts) -> str:
+def spliced(doc: Any, parts: Parts) -> bytes:
     """`doc` (built with empty lists) as JSON, its lists filled with already serialised items
     in key order: the JSON pydantic makes of the whole document, without holding every item."""
-    body = doc.model_dump_json()
+    body = dumps(doc)
+    places = []
     for name, items in parts.items():
-        empty = f'"{name}":[]'
+        empty = b'"' + name.encode() + b'":[]'
         if body.count(empty) != 1:
             raise RuntimeError(f"cannot place {name} in {type(doc).__name__}")
         items.sort(key=operator.itemgetter(0))
-        body = body.replace(empty, f'"{name}":[' + ",".join(b for _, b in items) + "]", 1)
-    return body
+        places.append((body.index(empty) + len(empty) - 1, items))
+    pieces, position = [], 0
+    for place, items in sorted(places, key=operator.itemgetter(0)):  # at each list's "]"
+        pieces += [body[position:place], b",".join([b for _, b in items])]
+        position = place
+    pieces.append(body[position:])
+    return b"".join(pieces)
+
+
+def dialogue_json(doc: Any, bodies: Mapping[tuple[str, str], bytes]) -> bytes:
+    """A dialogue's document, its facts spliced in as their own documents' JSON (which they
+    are, in the dialogue's document too) rather than serialised again."""
+    if isinstance(doc, BaseModel):
+        return dumps(doc)
+    parts: Parts = {
+        section: [(fact.id, bodies[(section.removesuffix("s"), str(fact.id))]) for fact in facts]
+        for section in FACTS
+        if (facts := getattr(doc, section))
+    }
+    return spliced(dataclasses.replace(doc, **{section: [] for section in parts}), parts)
+
+
+LINE_KEYS = frozenset({"section", "record"})
+LINE_KEYS_TEXT = frozenset({"section", "record", "text"})
+
+
+def record_label(section: str, record: dict[str, Any]) -> str:
+    """How a problem names a record that did not validate."""
+    key = record.get("slug" if section in ("areas", "entities", "series") else "id")
+    return _label(section, record.get("code") if section == "countries" else key)
 
 
 def text_problems(source: SourceIn, raw: bytes) -> tuple[str | None, list[str]]:
@@ -399,17 +540,108 @@ class Versions:
     def __init__(self, existing: dict[Key, FactState], version: int):
         self.existing = existing  # what the last load left; what is seen again is taken out
         self.version = version
+        self.taken: list[Key] | None = None  # in a worker: the keys seen, for the main process
 
-    def of(self, seed: Seed) -> tuple[dict[Key, tuple[int, int]], list[dict[str, Any]]]:
+    def of(self, seed: Seed) -> tuple[dict[Key, tuple[int, int]], list[tuple[Any, ...]]]:
         """For the facts of `seed` (a block's own): their versions, and their fact_version rows."""
-        hashes = fact_hashes(seed)
+        hashes = content_hashes(seed)
+        if self.taken is not None:
+            self.taken += hashes
         old = {key: self.existing.pop(key) for key in hashes if key in self.existing}
         states = plan(old, hashes, self.version)
-        return {k: (v.first_seen, v.last_changed) for k, v in states.items()}, as_rows(states)
+        return {k: (v.first_seen, v.last_changed) for k, v in states.items()}, as_tuples(states)
 
-    def removed(self) -> list[dict[str, Any]]:
+    def removed(self) -> list[tuple[Any, ...]]:
         """The fact_version rows of the facts the file no longer has."""
-        return as_rows(plan(self.existing, {}, self.version))
+        return as_tuples(plan(self.existing, {}, self.version))
+
+
+def content_hashes(seed: Seed) -> dict[Key, str]:
+    """`versions.fact_hashes`, hashing the bytes pydantic serialises (`model_dump_json` is
+    their decoding) rather than decoding and encoding them again."""
+    hashes = {}
+    texts = seed.texts
+    for section, kind in FACT_KINDS.items():
+        for key, fact in seed.sections[section].items():
+            content = fact.__pydantic_serializer__.to_json(fact)
+            if kind == "source":
+                content += texts.get(key, "").encode()
+            hashes[(kind, str(key))] = hashlib.sha256(content).hexdigest()
+    return hashes
+
+
+FACT_STATE = tuple(f.name for f in dataclasses.fields(FactState))
+assert ("kind", "key", *FACT_STATE) == tuple(c.name for c in m.FactVersion.__table__.columns)  # type: ignore[attr-defined]
+fact_state = operator.attrgetter(*FACT_STATE)
+
+
+def as_tuples(states: dict[Key, FactState]) -> list[tuple[Any, ...]]:
+    """`versions.as_rows` as fact_version's tuples."""
+    return [(kind, key, *fact_state(state)) for (kind, key), state in sorted(states.items())]
+
+
+PLAIN_SCHEMAS = plain_schemas()
+
+
+# Worker processes: each checks, builds and serialises whole blocks, a chunk of the file at a
+# time; the main process takes their results in file order and writes them.
+class Fallback(Exception):
+    """The parallel load met something only the one-process load handles exactly (a problem
+    to report in file order, or a file laid out unusually): load again in one process."""
+
+
+@dataclass
+class Chunk:
+    offset: int  # of its first line, a dialogue line, in the file
+    length: int
+    first_number: int  # that line's number
+
+
+@dataclass
+class ChunkResult:
+    problems: list[Problem]
+    buffers: dict[str, list[tuple[Any, ...]]]
+    pending: int
+    pending_bytes: int
+    keys: dict[str, list[tuple[Any, int]]]  # every record's key and line, per section
+    dialogues: list[tuple[int, int | None]]  # each block's dialogue id and its `previous`
+    counts: tuple[Counter[str], Counter[str], Counter[str]]  # areas', countries', dialogues'
+    person: dict[str, dict[str, list[tuple[Any, bytes]]]]
+    entity: dict[str, dict[str, list[tuple[Any, bytes]]]]
+    summaries: dict[int, dict[str, Any]]
+    shared_spans: list[tuple[tuple[Any, ...], str]]  # evidence rows citing shared sources
+    version_keys: list[Key]
+    extras: list[tuple[int, bytes]]  # what the file's digest takes after a line: stored texts
+    length: int
+    lines: int
+    spent: dict[str, float]
+
+
+class AnyDialogue(dict[Any, Any]):
+    """A worker's view of the dialogues before its chunk: any `previous` passes here, and the
+    main process checks it against the dialogues of the blocks before, in file order."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+class Extras:
+    """A worker's stand-in for the file's digest: what a line adds to it (a source's file)."""
+
+    def __init__(self, bulk: "Bulk", extras: list[tuple[int, bytes]]):
+        self.bulk = bulk
+        self.extras = extras
+
+    def update(self, data: bytes) -> None:
+        self.extras.append((self.bulk.line_end, data))
+
+
+_WORKER: "Bulk | None" = None  # the Bulk a worker process inherits (fork)
+
+
+def _work(chunk: Chunk) -> ChunkResult:
+    assert _WORKER is not None
+    return _WORKER.work(chunk)
 
 
 class Bulk:
@@ -418,15 +650,22 @@ class Bulk:
     def __init__(
         self,
         path: Path,
-        writer: Writer | None = None,
+        writer: Buffers | None = None,
         versions: Versions | None = None,
         sqlmodel_rows: bool = False,
     ):
         self.path = path
+        self.name = path.name
         self.writer = writer
         self.versions = versions or Versions({}, 1)
-        self.clock = writer.clock if writer else Clock()
-        self.builder_class = Builder if sqlmodel_rows else rebound(Builder, m=plain_models())
+        self.clock = writer.clock if isinstance(writer, Writer) else Clock()
+        self.schemas = s if sqlmodel_rows else PLAIN_SCHEMAS
+        self.models = m if sqlmodel_rows else plain_models()
+        self.builder_class = (
+            Builder
+            if sqlmodel_rows
+            else rebound(Builder, m=self.models, s=PLAIN_SCHEMAS, evidence_of=flat_evidence_of)
+        )
         self.problems: list[Problem] = []
         self.first_line: dict[str, dict[Any, int]] = {name: {} for name in SECTIONS}
         self.shared = Seed(path.parent, {name: {} for name in SECTIONS}, {}, {}, "", [])
@@ -438,15 +677,32 @@ class Bulk:
         self.lines = 0
 
     # Reading
-    def run(self) -> None:
+    def run(self, workers: int = 0) -> None:
+        """Read, check and (with a Writer) build and write the file. With `workers`, the blocks
+        go to that many worker processes once the shared part is done (see `run_workers`)."""
+        clock, perf_counter = self.clock, time.perf_counter
         with self.path.open("rb") as lines:
+            offset = 0
             for number, raw in enumerate(lines, start=1):
+                if (
+                    workers
+                    and self.writer is not None
+                    and self.shared_builder is None
+                    and not self.problems
+                    and raw.startswith(BLOCK_PREFIX)
+                ):
+                    self.close_shared()  # what taking this first dialogue line would do first
+                    if not self.problems:
+                        self.run_workers(offset, number, workers)
+                        break
+                offset += len(raw)
                 self.digest.update(raw)
                 if not raw.strip():
                     continue
                 self.lines += 1
-                with self.clock("read and validate"):
-                    line = self.parse(number, raw)
+                started = perf_counter()  # (not the Clock's context: ~1 µs a line)
+                line = self.parse(number, raw)
+                clock.spent["read and validate"] += perf_counter() - started
                 if line is not None:
                     self.take(line)
                 if len(self.problems) >= MAX_PROBLEMS:
@@ -463,38 +719,198 @@ class Bulk:
             raise SeedError(self.problems)
 
     def where(self, number: int) -> str:
-        return f"{self.path.name} line {number}"
+        return f"{self.name} line {number}"
+
+    # The blocks in worker processes
+    def run_workers(self, offset: int, number: int, workers: int) -> None:
+        """The blocks from `offset` (line `number`, the first dialogue line) on, in `workers`
+        forked processes, a chunk of whole blocks each (`work`); their results are taken in
+        file order (`merge`), so the rows, documents and digest are the one-process load's.
+
+        A worker checks its chunk as the one-process load would, but cannot see the records
+        of the other chunks: ids seen before and the dialogues a `previous` names are checked
+        here. Any problem raises Fallback: the one-process load reports them in file order."""
+        global _WORKER
+        clock, writer = self.clock, self.writer
+        assert writer is not None
+        self.shared_first_line = self.first_line
+        self.first_line = {name: dict(keys) for name, keys in self.first_line.items()}
+        self.dialogue_ids: set[int] = set()
+        _WORKER = self
+        context = multiprocessing.get_context("fork")
+        try:
+            with (
+                context.Pool(workers, initializer=os.nice, initargs=(WORKER_NICENESS,)) as pool,
+                self.path.open("rb") as file,
+            ):
+                file.seek(offset)
+                results = pool.imap(_work, self.chunks(offset, number))
+                while True:
+                    with clock("wait for the workers"):
+                        result = next(results, None)
+                    if result is None:
+                        break
+                    with clock("take the workers' results"):
+                        self.merge(result, file)
+                    writer.maybe_flush()
+        finally:
+            _WORKER = None
+
+    def chunks(self, offset: int, number: int) -> Iterator[Chunk]:
+        """The rest of the file from `offset` in chunks of whole blocks, ~CHUNK_BYTES each:
+        each ends before a line starting as a dialogue line does (or at the end of the file)."""
+        with (
+            self.path.open("rb") as file,
+            mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mm,
+        ):
+            size = len(mm)
+            while offset < size:
+                newline = mm.find(b"\n" + BLOCK_PREFIX, offset + CHUNK_BYTES - 1)
+                end = size if newline < 0 else newline + 1
+                yield Chunk(offset, end - offset, number)
+                number += mm[offset:end].count(b"\n")
+                offset = end
+
+    def work(self, chunk: Chunk) -> ChunkResult:
+        """In a worker: check, build and serialise the blocks of one chunk."""
+        clock = self.clock = Clock()
+        perf_counter = time.perf_counter
+        self.problems = []
+        self.first_line = {name: Layer(self.shared_first_line[name]) for name in SECTIONS}
+        self.dialogues = AnyDialogue()
+        self.gathered = Gathered()
+        buffers = self.writer = Buffers()
+        shared_builder = self.shared_builder
+        assert shared_builder is not None and self.block is None
+        shared_builder.rows = []
+        extras: list[tuple[int, bytes]] = []
+        self.digest = Extras(self, extras)  # type: ignore[assignment]
+        version_keys = self.versions.taken = []
+        with self.path.open("rb") as file:
+            file.seek(chunk.offset)
+            data = file.read(chunk.length)
+        end = lines = 0
+        for n, raw in enumerate(data.split(b"\n")):
+            end += len(raw) + 1
+            if not raw.strip():
+                continue
+            lines += 1
+            self.line_end = min(end, len(data))
+            started = perf_counter()
+            line = self.parse(chunk.first_number + n, raw)
+            clock.spent["read and validate"] += perf_counter() - started
+            if line is not None:
+                if lines == 1 and line.section != "dialogues":
+                    raise Fallback(f"line {line.number} does not open a block")
+                self.take(line)
+            if self.problems:
+                break
+        if not self.problems:
+            self.close_block()
+        getter = buffers.getters["evidence"]
+        g = self.gathered
+        spans: list[Any] = shared_builder.rows
+        return ChunkResult(
+            problems=self.problems,
+            buffers=dict(buffers.buffers),
+            pending=buffers.pending,
+            pending_bytes=buffers.pending_bytes,
+            keys={name: list(dict.items(keys)) for name, keys in self.first_line.items() if keys},
+            dialogues=[(d.id, d.previous) for d in self.dialogues.values()],
+            counts=(g.area_commitments, g.country_commitments, g.country_dialogues),
+            person={key: dict(parts) for key, parts in g.person.items()},
+            entity={key: dict(parts) for key, parts in g.entity.items()},
+            summaries={key: doc.model_dump() for key, doc in g.summaries.items()},
+            shared_spans=[
+                (getter(row), shared_builder.fact_links[(row.fact_type, row.fact_id)])
+                for row in spans
+            ],
+            version_keys=version_keys,
+            extras=extras,
+            length=chunk.length,
+            lines=lines,
+            spent=dict(clock.spent),
+        )
+
+    def merge(self, result: ChunkResult, file: Any) -> None:
+        """In the main process: a chunk's checks across chunks, then its rows and documents."""
+        if result.problems:
+            raise Fallback(f"{len(result.problems)} problem(s)")
+        for section, keys in result.keys.items():
+            first_line = self.first_line[section]
+            for key, number in keys:
+                if key in first_line:
+                    raise Fallback(f"line {number}: a duplicate id")
+                first_line[key] = number
+        for dialogue_id, previous in result.dialogues:
+            known = previous is None or previous == dialogue_id or previous in self.dialogue_ids
+            if not known:
+                raise Fallback(f"dialogue {dialogue_id}: unknown previous {previous}")
+            self.dialogue_ids.add(dialogue_id)
+        g = self.gathered
+        areas, countries, dialogues = result.counts
+        g.area_commitments.update(areas)
+        g.country_commitments.update(countries)
+        g.country_dialogues.update(dialogues)
+        for mine, theirs in ((g.person, result.person), (g.entity, result.entity)):
+            for key, parts in theirs.items():
+                for section, items in parts.items():
+                    mine[key][section] += items
+        summary = self.schemas.DialogueSummary
+        g.summaries.update({key: summary(**doc) for key, doc in result.summaries.items()})
+        shared_builder, evidence = self.shared_builder, self.models.Evidence
+        assert shared_builder is not None
+        columns = evidence.columns
+        for values, link in result.shared_spans:
+            row = evidence(**dict(zip(columns, values, strict=True)))
+            shared_builder.rows.append(row)
+            shared_builder.fact_links[(row.fact_type, row.fact_id)] = link
+        existing = self.versions.existing
+        for key in result.version_keys:
+            existing.pop(key, None)
+        # the file's digest: its bytes in order (the chunks follow each other), each stored
+        # text after its source's line
+        position = 0
+        for end, extra in result.extras:
+            self.digest.update(file.read(end - position))
+            self.digest.update(extra)
+            position = end
+        self.digest.update(file.read(result.length - position))
+        self.lines += result.lines
+        assert self.writer is not None
+        self.writer.extend(result.buffers, result.pending, result.pending_bytes)
+        for phase, secs in result.spent.items():
+            self.clock.elsewhere[phase] += secs
 
     def parse(self, number: int, raw: bytes) -> Line | None:
-        where = self.where(number)
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            self.problems.append(Problem(where, "-", f"not valid JSON: {exc}"))
+            self.problems.append(Problem(self.where(number), "-", f"not valid JSON: {exc}"))
             return None
         if (
             not isinstance(data, dict)
-            or not {"section", "record"} <= data.keys() <= {"section", "record", "text"}
+            or not LINE_KEYS <= data.keys() <= LINE_KEYS_TEXT
             or not isinstance(data["record"], dict)
         ):
             reason = 'a line must be {"section": ..., "record": {...}} (and "text" for a source)'
-            self.problems.append(Problem(where, "-", reason))
+            self.problems.append(Problem(self.where(number), "-", reason))
             return None
         section, record = data["section"], data["record"]
         model = MODELS.get(section) if isinstance(section, str) else None
         if model is None:
             reason = f"unknown section {section!r}: one of {', '.join(SECTIONS)}"
-            self.problems.append(Problem(where, "-", reason))
+            self.problems.append(Problem(self.where(number), "-", reason))
             return None
-        key = record.get("slug" if section in ("areas", "entities", "series") else "id")
-        label = _label(section, record.get("code") if section == "countries" else key)
         text_value = data.get("text")
         if text_value is not None and (section != "sources" or not isinstance(text_value, str)):
-            self.problems.append(Problem(where, label, "only a source carries a text"))
+            label = record_label(section, record)
+            self.problems.append(Problem(self.where(number), label, "only a source carries a text"))
             return None
         try:
             fact = model.model_validate(record)
         except ValidationError as exc:
+            where, label = self.where(number), record_label(section, record)
             for err in exc.errors():
                 loc = ".".join(str(part) for part in err["loc"])
                 self.problems.append(Problem(where, label, f"{loc}: {err['msg']}"))
@@ -504,9 +920,10 @@ class Bulk:
     def take(self, line: Line) -> None:
         section, fact = line.section, line.record
         key = fact_key(section, fact)
-        where, label = self.where(line.number), _label(section, key)
+        where = self.where(line.number)
         first = self.first_line[section].get(key)
         if first is not None:
+            label = _label(section, key)
             self.problems.append(Problem(where, label, f"duplicate id (first on line {first})"))
             return
         self.first_line[section][key] = line.number
@@ -519,7 +936,7 @@ class Bulk:
             return
         if section in VOCABULARY and block is not None:
             reason = f"{section} belong to the shared part, before the first dialogue line"
-            self.problems.append(Problem(where, label, reason))
+            self.problems.append(Problem(where, _label(section, key), reason))
             return
         if section in FACTS and (block is None or fact.dialogue != block.dialogue.id):
             here = f"the block of dialogue {block.dialogue.id}" if block else "the shared part"
@@ -527,7 +944,7 @@ class Bulk:
                 f"dialogue {fact.dialogue}: a fact must follow its dialogue's line "
                 f"(this line is in {here})"
             )
-            self.problems.append(Problem(where, label, reason))
+            self.problems.append(Problem(where, _label(section, key), reason))
             return
         seed = block.seed if block else self.shared
         seed.sections[section][key] = fact
@@ -564,7 +981,7 @@ class Bulk:
         seed = self.shared
         with self.clock("check"):
             _check_references(seed)
-            _check_evidence(seed)
+            check_evidence(seed)
         self.problems += seed.problems
         seed.problems = []
         if self.writer is None or self.problems:
@@ -575,7 +992,7 @@ class Bulk:
         with self.clock("build"):
             self.shared_builder.vocabulary()
         self.writer.rows(self.shared_builder.rows)
-        self.writer.dicts("fact_version", states)
+        self.writer.tuples("fact_version", states)
         self.shared_builder.rows = []
         self.writer.flush()
 
@@ -600,7 +1017,7 @@ class Bulk:
         seed = block.seed
         with self.clock("check"):
             _check_references(seed)
-            _check_evidence(seed)
+            check_evidence(seed)
         self.problems += seed.problems
         self.dialogues[block.dialogue.id] = block.dialogue
         for country in set(block.dialogue.countries):
@@ -610,7 +1027,7 @@ class Bulk:
         with self.clock("fact versions"):
             versions, states = self.versions.of(block.seed)
         builder = self.build_block(block, versions)
-        self.writer.dicts("fact_version", states)
+        self.writer.tuples("fact_version", states)
         self.write(builder, shared_sources=self.shared.sources)
 
     def build_block(self, block: Block, versions: dict[Key, tuple[int, int]]) -> Builder:
@@ -649,8 +1066,9 @@ class Bulk:
         assert self.writer is not None and self.shared_builder is not None
         shared_builder = self.shared_builder
         with self.clock("serialise documents"):
+            bodies = {key: dumps(doc) for key, doc in b.docs.items() if key[0] != "dialogue"}
             for (kind, key), doc in b.docs.items():
-                body = doc.model_dump_json()
+                body = bodies.get((kind, key)) or dialogue_json(doc, bodies)
                 self.writer.document(kind, key, body)
                 self.gathered.take(kind, doc, body)
         row: Any
@@ -697,17 +1115,17 @@ class Bulk:
         self.writer.rows(sb.rows[spans:])
         with self.clock("serialise documents"):
             for (kind, key), doc in sb.docs.items():
-                self.writer.document(kind, key, doc.model_dump_json())
+                self.writer.document(kind, key, dumps(doc))
         with self.clock("documents across blocks"):
             self.documents_across_blocks()
-        self.writer.dicts("fact_version", self.versions.removed())
+        self.writer.tuples("fact_version", self.versions.removed())
         self.writer.flush()
 
     def documents_across_blocks(self) -> None:
         """The documents `Builder.build()` makes from every fact: areas, countries, people and
         entities, in linear time (Builder's own loops are O(vocabulary x facts))."""
         assert self.writer is not None
-        seed, g, write = self.shared, self.gathered, self.writer.document
+        seed, g, write, s = self.shared, self.gathered, self.writer.document, self.schemas
         stamp = self.shared_builder.stamp if self.shared_builder else None
         assert stamp is not None
         for a in seed.areas.values():
@@ -718,7 +1136,7 @@ class Bulk:
                 description=a.description,
                 commitments=g.area_commitments[a.slug],
             )
-            write("area", a.slug, doc.model_dump_json())
+            write("area", a.slug, dumps(doc))
         people_of = Counter(p.country for p in seed.people.values())
         for c in seed.countries.values():
             country = s.CountryPublic(
@@ -729,7 +1147,7 @@ class Bulk:
                 commitments=g.country_commitments[c.code],
                 people=people_of[c.code],
             )
-            write("country", c.code, country.model_dump_json())
+            write("country", c.code, dumps(country))
         lists: dict[str, list[Any]] = {
             "participations": [],
             "commitments": [],
@@ -792,11 +1210,12 @@ def sqlite_bulk_pragmas(conn: Connection) -> Iterator[None]:
     sqlite = driver(conn)
     before = {
         name: sqlite.execute(f"PRAGMA {name}").fetchone()[0]
-        for name in ("journal_mode", "synchronous", "cache_size")
+        for name in ("journal_mode", "synchronous", "cache_size", "threads")
     }
     sqlite.execute("PRAGMA journal_mode=MEMORY")
     sqlite.execute("PRAGMA synchronous=OFF")
-    sqlite.execute("PRAGMA cache_size=-1048576")  # 1 GiB of page cache while loading
+    sqlite.execute(f"PRAGMA cache_size={CACHE_KIB}")
+    sqlite.execute("PRAGMA threads=2")  # helper threads for the sorts of CREATE INDEX
     try:
         yield
     finally:
@@ -840,11 +1259,21 @@ def load_bulk(
     clock: Clock | None = None,
     sqlmodel_rows: bool = False,
     analyze: bool = False,
+    workers: int | None = None,
 ) -> LoadResult:
     """Migrate, then replace the dataset with the bulk file's, in one transaction; on any
     problem raise SeedError and leave the database as it was. With `analyze`, gather the
-    planner's statistics afterwards (ANALYZE; VACUUM ANALYZE on PostgreSQL)."""
+    planner's statistics afterwards (ANALYZE; VACUUM ANALYZE on PostgreSQL).
+
+    The blocks are checked and built in `workers` processes (by default one per core, from
+    two cores; 0: all in this one). Should they meet a problem, or a file they cannot split,
+    the load is rolled back and done again in this process, which reports problems in file
+    order exactly as it always has."""
     clock = clock or Clock()
+    if workers is None:
+        workers = default_workers()
+    if sqlmodel_rows:
+        workers = 0
     with clock("migrate"):
         migrate(engine)
     sqlite = engine.dialect.name == "sqlite"
@@ -853,9 +1282,15 @@ def load_bulk(
             sqlite_bulk_pragmas(conn) if sqlite else nullcontext()
         )
         with pragmas:
-            with conn.begin():
-                result = _load(conn, path, clock, sqlmodel_rows)
-                committing = time.perf_counter()
+            try:
+                with conn.begin():
+                    result = _load(conn, path, clock, sqlmodel_rows, workers)
+                    committing = time.perf_counter()
+            except Fallback as exc:
+                print(f"bulk load: in one process after all ({exc})", file=sys.stderr)
+                with clock("load again in one process"), conn.begin():
+                    result = _load(conn, path, clock, sqlmodel_rows, 0)
+                    committing = time.perf_counter()
             clock.spent["commit"] += time.perf_counter() - committing
     if analyze:
         with clock("analyze"):
@@ -876,7 +1311,14 @@ def gather_statistics(engine: Engine) -> None:
         conn.exec_driver_sql("VACUUM ANALYZE")
 
 
-def _load(conn: Connection, path: Path, clock: Clock, sqlmodel_rows: bool) -> LoadResult:
+def default_workers() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return cores if cores and cores > 1 else 0
+
+
+def _load(
+    conn: Connection, path: Path, clock: Clock, sqlmodel_rows: bool, workers: int
+) -> LoadResult:
     sqlite = conn.dialect.name == "sqlite"
     if not sqlite:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOAD_LOCK_KEY})
@@ -895,7 +1337,9 @@ def _load(conn: Connection, path: Path, clock: Clock, sqlmodel_rows: bool) -> Lo
     writer = Writer(conn, clock)
     bulk = Bulk(path, writer, Versions(existing, version), sqlmodel_rows=sqlmodel_rows)
     with deferred_indexes(conn, [t.name for t in writer.tables], clock), collector_paused():
-        bulk.run()
+        bulk.run(workers)
+        if sqlite:  # the sorts of the indexes and of the search index: in memory if they can
+            driver(conn).execute(f"PRAGMA cache_size={SORT_CACHE_KIB}")
     if sqlite:  # FTS5 index of search_entry (see migration 0002)
         with clock("search index (FTS5 rebuild)"):
             conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
@@ -962,6 +1406,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="then gather the planner's statistics (ANALYZE; VACUUM ANALYZE on PostgreSQL)",
     )
+    load_cmd.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes that check and build the blocks (default: one per core; 0: none)",
+    )
     check_cmd = commands.add_parser("check", help="check a bulk file only")
     check_cmd.add_argument("file", type=Path)
     args = parser.parse_args(argv)
@@ -977,7 +1427,12 @@ def main(argv: list[str] | None = None) -> int:
         engine = make_engine(url)
         try:
             result = load_bulk(
-                engine, args.file, clock, sqlmodel_rows=args.sqlmodel_rows, analyze=args.analyze
+                engine,
+                args.file,
+                clock,
+                sqlmodel_rows=args.sqlmodel_rows,
+                analyze=args.analyze,
+                workers=args.workers,
             )
         finally:
             engine.dispose()
