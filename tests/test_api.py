@@ -330,3 +330,15 @@ def test_a_linked_filter_finds_the_same_rows_walked_or_driven(
     walked = client.get(f"/commitments?{query}&limit=100").json()
     assert walked == driven
     assert driven["items"]
+
+
+@pytest.mark.parametrize("query", ["area=economic-cooperation", "country=CN&sort=-id"])
+def test_one_area_or_country_walks_to_its_end_by_cursor(client: TestClient, query: str) -> None:
+    whole = client.get(f"/commitments?{query}&limit=100").json()
+    seen, url = [], f"/commitments?{query}&limit=3"
+    while url:
+        page = client.get(url).json()
+        assert page["total"] == whole["total"] and page["total_relation"] == "eq"
+        seen += [c["id"] for c in page["items"]]
+        url = page["next"]
+    assert seen == [c["id"] for c in whole["items"]] and len(seen) == whole["total"] > 3
