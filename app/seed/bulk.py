@@ -1,6 +1,6 @@
 """Bulk loading: a large dataset from one JSON Lines file, checked by the curated seed's own code.
 
-    python -m app.seed.bulk load FILE --database-url URL [--timings] [--analyze]
+    python -m app.seed.bulk load FILE --database-url URL [--timings] [--analyze] [--workers N]
     python -m app.seed.bulk check FILE
 
 **The format.** One JSON object per line: `{"section": S, "record": R}`, where S names a section
@@ -26,13 +26,24 @@ refuses the whole file and leaves the database as it was (one transaction).
 **Rows and documents** come from `app.seed.build.Builder`, block by block. What spans blocks
 (series, people, entities, areas, countries, shared sources) is gathered as the blocks go by
 and assembled at the end into the documents `Builder.build()` would make. By default the
-Builder's code runs with plain row classes in place of the SQLModel table classes (same
-fields, same values): building a SQLModel table instance costs ~80 µs, which would dominate
-a large load (`--sqlmodel-rows` keeps them, to compare).
+Builder's code runs with plain dataclasses in place of the SQLModel table classes and of the
+public pydantic models (same fields in the same order, same values): building a SQLModel
+table instance costs ~80 µs, which would dominate a large load, and orjson writes a plain
+document as the very bytes pydantic writes of the model, twice as fast (`--sqlmodel-rows`
+keeps the original classes, to compare). Documents stay UTF-8 bytes from serialiser to
+database, and a document made of others (a dialogue's, a person's, an entity's) splices in
+their JSON rather than serialising them again.
+
+**Processes.** With more than one core, the blocks are checked, built and serialised in worker
+processes (forked once the shared part is checked and written), a chunk of whole blocks at a
+time; the main process takes their rows and documents in file order and writes them, so the
+database is the same byte for byte. What a worker cannot see (ids and `previous` dialogues in
+other chunks) the main process checks. On any problem the load is rolled back and done again
+in one process, which reports the problems in file order as it always has.
 
 Rows are written in large batches: `executemany` on SQLite (synchronous=OFF and an in-memory
 journal during the load only: unlike journal_mode=OFF it keeps ROLLBACK working, and on a
-fresh database it journals next to nothing), `COPY` on PostgreSQL.
+fresh database it journals next to nothing; a 64 MiB page cache), `COPY` on PostgreSQL.
 """
 
 import argparse
@@ -45,6 +56,7 @@ import mmap
 import multiprocessing
 import operator
 import os
+import re
 import resource
 import sys
 import time
@@ -106,7 +118,10 @@ JSON_SAFE = {  # tables whose rows orjson carries unchanged (no float: NaN would
     for t in metadata.sorted_tables
     if not any(isinstance(c.type, sqltypes.Float) for c in t.columns)
 }
-BLOCK_PREFIX = b'{"section":"dialogues"'  # how a block's first line starts (as written by synth)
+# How a block's first line starts (a line that starts so but turns out not to be one, say with
+# a second "section" key, makes the load fall back to one process).
+BLOCK_START = re.compile(rb'\{\s*"section"\s*:\s*"dialogues"')
+NEXT_BLOCK = re.compile(rb'\n\{\s*"section"\s*:\s*"dialogues"')
 WORKER_NICENESS = 5  # the main process, which writes, comes first
 CHUNK_BYTES = 4 * 2**20  # of the file, per task of a worker process: whole blocks
 
@@ -725,7 +740,7 @@ class Bulk:
                     and self.writer is not None
                     and self.shared_builder is None
                     and not self.problems
-                    and raw.startswith(BLOCK_PREFIX)
+                    and BLOCK_START.match(raw)
                 ):
                     self.close_shared()  # what taking this first dialogue line would do first
                     if not self.problems:
@@ -805,8 +820,8 @@ class Bulk:
         ):
             size = len(mm)
             while offset < size:
-                newline = mm.find(b"\n" + BLOCK_PREFIX, offset + CHUNK_BYTES - 1)
-                end = size if newline < 0 else newline + 1
+                found = NEXT_BLOCK.search(mm, offset + CHUNK_BYTES - 1)
+                end = size if found is None else found.start() + 1
                 yield Chunk(offset, end - offset, number)
                 number += mm[offset:end].count(b"\n")
                 offset = end
