@@ -173,10 +173,12 @@ class Edge:
                 asgi, clock.get, settings.cache_bytes, not open_cors, metrics.cache_result
             )
             metrics.cache_usage = self.cache.usage
+        in_reach = self.cache  # Observe answers hits itself, unless a rate limit comes first
         if settings.rate_limit_per_minute:
             limited = ("/health", "/ready", "/metrics")
             asgi = RateLimit(asgi, settings.rate_limit_per_minute, exempt=limited)
-        self.asgi = Observe(asgi, metrics, api.state.access_log)
+            in_reach = None
+        self.asgi = Observe(asgi, metrics, api.state.access_log, in_reach)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.asgi(scope, receive, send)

@@ -147,6 +147,20 @@ def test_the_rate_limit_answers_429_with_retry_after(app_settings: Settings) -> 
         assert client.get("/health").status_code == 200  # operators' probes are never limited
 
 
+def test_cache_hits_behind_a_rate_limit_are_limited_and_the_same_bytes(
+    app_settings: Settings, uncached: TestClient
+) -> None:
+    """With a rate limit, hits come through it (not answered before it, as they are without)."""
+    update = {"rate_limit_per_minute": 3, "cache_bytes": 2**20, "access_log": False}
+    with TestClient(create_app(app_settings.model_copy(update=update))) as client:
+        answers = [client.get("/areas", headers={"X-Request-ID": f"r{n}"}) for n in range(4)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        expected = comparable(uncached.get("/areas"))
+        for n, answer in enumerate(answers[:3]):
+            assert comparable(answer) == expected
+            assert answer.headers.get_list("x-request-id") == [f"r{n}"]
+
+
 def test_bad_configuration_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     from app.settings import ConfigurationError, load_settings
 
