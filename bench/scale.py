@@ -127,6 +127,8 @@ def load(path: Path, url: str, analyze: bool) -> dict[str, Any]:
         cwd=ROOT,
         capture_output=True,
         text=True,
+        # every core for the loader (its workers), not just the client's one this process has
+        preexec_fn=lambda: os.sched_setaffinity(0, range(os.cpu_count() or 1)),
     )
     if done.returncode != 0:
         raise RuntimeError(f"bulk load failed:\n{done.stdout}\n{done.stderr}")
