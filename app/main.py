@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.types import Receive, Scope, Send
 
 from app import __version__, errors
 from app.api import (
@@ -153,11 +152,12 @@ def problem_media_types(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-class Edge:
+class Edge(Observe):
     """The ASGI app served: the API wrapped in its edge layers (pure ASGI, outside routing).
 
-    Outermost first: request id, log and metrics; the rate limit; the response cache; method,
-    URL, CORS and security headers; ETag, 304, gzip and HEAD; then FastAPI's routing."""
+    Outermost first: request id, log and metrics (this layer itself, which also answers
+    response cache hits); the rate limit; the response cache; method, URL, CORS and security
+    headers; ETag, 304, gzip and HEAD; then FastAPI's routing."""
 
     def __init__(self, api: FastAPI, settings: Settings, docs_csp: dict[str, bytes]):
         self.api = api
@@ -173,15 +173,12 @@ class Edge:
                 asgi, clock.get, settings.cache_bytes, not open_cors, metrics.cache_result
             )
             metrics.cache_usage = self.cache.usage
-        in_reach = self.cache  # Observe answers hits itself, unless a rate limit comes first
+        in_reach = self.cache  # hits are answered here, unless a rate limit comes first
         if settings.rate_limit_per_minute:
             limited = ("/health", "/ready", "/metrics")
             asgi = RateLimit(asgi, settings.rate_limit_per_minute, exempt=limited)
             in_reach = None
-        self.asgi = Observe(asgi, metrics, api.state.access_log, in_reach)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.asgi(scope, receive, send)
+        super().__init__(asgi, metrics, api.state.access_log, in_reach)
 
 
 def poll_versions(state: Any, every: float, stop: threading.Event) -> None:

@@ -194,7 +194,7 @@ class Observe:
         self.app = app
         self.metrics = metrics
         self.log = log
-        self.cache = cache
+        self.hits = cache
         # Request ids unique across workers and restarts: a random prefix and a counter.
         self.prefix = os.urandom(6).hex().encode() + b"-"
         self.counter = itertools.count(1)
@@ -212,8 +212,8 @@ class Observe:
         if not request_id:
             request_id = b"%s%d" % (self.prefix, next(self.counter))
         started = time.perf_counter()
-        if self.cache is not None:
-            status = await self.cache.hit(scope, send, [(b"x-request-id", request_id)])
+        if self.hits is not None:
+            status = await self.hits.hit(scope, send, [(b"x-request-id", request_id)])
             if status is not None:
                 self.done(scope, status, started, request_id)
                 return
