@@ -103,9 +103,9 @@ class Parser:
         for alias in self.path:
             given[alias] = path[alias]
         try:
-            return self.model.model_validate(given).__dict__
+            return dict(self.model.model_validate(given).__dict__)
         except ValidationError:
-            return None
+            return None  # FastAPI's way will say what is wrong
 
     async def __call__(self, request: Request, values: dict[str, Any]) -> Response:
         *dependencies, endpoint = self.calls
