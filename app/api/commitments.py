@@ -15,7 +15,7 @@ from app.api.deps import (
 )
 from app.api.fast import FastRoute
 from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
-from app.read import Column, Keys, Order, Snapshot
+from app.read import Column, Keys, Order, Snapshot, placeholders
 from app.schemas import CommitmentPublic, Page
 
 router = APIRouter(prefix="/commitments", tags=["commitments"], route_class=FastRoute)
@@ -41,7 +41,7 @@ def linked(snap: Snapshot, keys: Keys, name: str, values: list[str], listing: st
     """`keys` less the commitments not linked to any of `values` by the link table `name`;
     with a `listing`, a value the vocabulary lacks is refused (422), naming where to look."""
     table, fact, column, extra = LINKS[name]
-    marks = ", ".join("?" * len(values))
+    marks = placeholders(values)
     facet = (name, values[0]) if len(values) == 1 else None
     totals = {value: snap.stored_total("commitments", name, value) for value in values}
     unknown = sorted(value for value, total in totals.items() if total is None)

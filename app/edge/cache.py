@@ -94,6 +94,16 @@ class ResponseCache:
         """Answer from the cache, adding the `fresh` headers, if it holds the response: the
         status sent; else None."""
         key, if_none_match = self.key(scope)
+        return await self.replay(key, if_none_match, scope, send, fresh)
+
+    async def replay(
+        self,
+        key: Key | None,
+        if_none_match: bytes,
+        scope: Scope,
+        send: Send,
+        fresh: list[tuple[bytes, bytes]],
+    ) -> int | None:
         entry = self.entries.get(key) if key is not None else None
         if entry is None:
             return None
@@ -105,14 +115,11 @@ class ResponseCache:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Fill the cache with what the layers below answer. A hit seldom gets here: only
         behind a rate limit (Observe asks `hit()` first otherwise)."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if await self.hit(scope, send, []) is not None:
-            return
-        key, _ = self.key(scope)
+        key, if_none_match = self.key(scope) if scope["type"] == "http" else (None, b"")
         if key is None:
             await self.app(scope, receive, send)
+            return
+        if await self.replay(key, if_none_match, scope, send, []) is not None:
             return
         self.count("miss")
         if scope["method"] == "HEAD":
