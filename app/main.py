@@ -32,6 +32,7 @@ from app.api import (
     statements,
     vocabulary,
 )
+from app.api.fast import Shortcut
 from app.db import make_engine
 from app.edge.cache import ResponseCache
 from app.edge.guard import Guard
@@ -157,14 +158,15 @@ class Edge(Observe):
 
     Outermost first: request id, log and metrics (this layer itself, which also answers
     response cache hits); the rate limit; the response cache; method, URL, CORS and security
-    headers; ETag, 304, gzip and HEAD; then FastAPI's routing."""
+    headers; ETag, 304, gzip and HEAD; the shortcut to the read routes; then FastAPI."""
 
     def __init__(self, api: FastAPI, settings: Settings, docs_csp: dict[str, bytes]):
         self.api = api
         self.state = api.state
         clock = api.state.reader.clock
         metrics = api.state.metrics
-        asgi: Any = Representations(api, passthrough=(STATIC,))
+        read_routes = Shortcut(api, [module.router for module in ROUTERS])
+        asgi: Any = Representations(read_routes, passthrough=(STATIC,))
         asgi = Guard(asgi, clock.get, settings.cors_origins, docs_csp)
         self.cache = None
         if settings.cache_bytes:

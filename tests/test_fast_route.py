@@ -1,5 +1,6 @@
 """The read routes' shorter way in (app/api/fast.py) answers exactly as FastAPI's own would:
-the same status, headers and bytes, for valid requests and for refused ones."""
+the same status, headers and bytes, for valid requests, refused ones, errors the endpoints
+raise, and paths that are not read routes at all."""
 
 from collections.abc import Iterator
 
@@ -7,6 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api import fast
+from app.main import create_app
+from app.read import Snapshot
+from app.settings import Settings
 
 URLS = [
     "/dialogues/6",
@@ -47,6 +51,11 @@ URLS = [
     "/dialogues?year=1800",
     "/search",
     "/changes",
+    # not a read route: FastAPI answers (a redirect to the path without the slash, a 404)
+    "/commitments/",
+    "/dialogues/6/commitments",
+    "/nowhere",
+    "/",
 ]
 PER_REQUEST = {"x-request-id", "date"}
 
@@ -92,3 +101,19 @@ def test_the_shorter_way_answers_byte_for_byte_as_fastapi_does(
     for url in URLS:
         assert answer(client, url) == short[url], url
     assert {status for status, _, _ in short.values()} >= {200, 404, 422}
+
+
+def test_an_unexpected_error_is_a_500_problem_without_internals(
+    app_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("internal detail /srv/secret.py")
+
+    monkeypatch.setattr(Snapshot, "page", broken)
+    with TestClient(create_app(app_settings), raise_server_exceptions=False) as client:
+        response = client.get("/commitments?area=digital")
+        assert client.get("/dialogues/6").status_code == 200  # the others still answer
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 500
+    assert "secret" not in response.text and "Traceback" not in response.text

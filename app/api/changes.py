@@ -6,12 +6,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from app.api.deps import reads
-from app.api.fast import FastRoute
 from app.api.lists import LIST_RESPONSES, BadCursor, PagingDep
 from app.read import PageOfDocs, Snapshot
 from app.schemas import Page
 
-router = APIRouter(tags=["dataset"], route_class=FastRoute)
+router = APIRouter(tags=["dataset"])
 SERVED_AT = {
     "dialogue": "/dialogues/{}",
     "commitment": "/commitments/{}",

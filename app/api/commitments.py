@@ -13,12 +13,11 @@ from app.api.deps import (
     reads,
     with_words,
 )
-from app.api.fast import FastRoute
 from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
 from app.read import Column, Keys, Order, Snapshot, placeholders
 from app.schemas import CommitmentPublic, Page
 
-router = APIRouter(prefix="/commitments", tags=["commitments"], route_class=FastRoute)
+router = APIRouter(prefix="/commitments", tags=["commitments"])
 KEY = Column("t.id", int)
 SORTS = {"id": KEY, "point": Column("t.point", int), "dialogue": Column("t.dialogue_id", int)}
 # A linked filter (area, country, entity) drives the query from its own index when it matches

@@ -10,11 +10,10 @@ from pydantic import BaseModel, Field
 
 from app import __version__
 from app.api.deps import reads, stamp_version
-from app.api.fast import FastRoute
 from app.api.lists import csv_of
 from app.read import Snapshot, placeholders
 
-router = APIRouter(tags=["dataset"], route_class=FastRoute)
+router = APIRouter(tags=["dataset"])
 # The resources of a full download: name -> the kind of document each item is.
 EXPORTED = {
     "dialogues": "dialogue",

@@ -13,12 +13,11 @@ from app.api.deps import (
     order_of,
     reads,
 )
-from app.api.fast import FastRoute
 from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
 from app.read import Column, Keys, Snapshot
 from app.schemas import DialogueDetail, DialogueSummary, Page
 
-router = APIRouter(prefix="/dialogues", tags=["dialogues"], route_class=FastRoute)
+router = APIRouter(prefix="/dialogues", tags=["dialogues"])
 KEY = Column("t.id", int)
 SORTS = {"id": KEY, "date": Column("t.date", dt.date), "edition": Column("t.edition", int)}
 

@@ -1,29 +1,35 @@
 """A shorter way into the read endpoints for requests whose parameters are valid.
 
-FastAPI resolves an endpoint's parameters one at a time, looking through each annotation
-again on every request: about 10 µs a parameter (FastAPI 0.165), which for a list with a
-dozen parameters is most of an uncached request. `FastRoute` checks all of a route's query
-and path parameters with one pydantic model, built once from FastAPI's own fields (the same
-types and constraints), then calls the endpoint and its plain dependencies directly.
+Before a read endpoint runs, FastAPI 0.165 walks its middleware, finds the route through
+each included router in turn, and resolves the endpoint's parameters one at a time, looking
+through each annotation again on every request (about 10 µs a parameter). `Shortcut` sits in
+front of the FastAPI app: it finds the route among the read routers by their own matching
+(`route.matches`, in the order the app includes them), checks all of the route's query and
+path parameters with one pydantic model built once from FastAPI's own fields (the same types
+and constraints), and calls the endpoint and its plain dependencies directly. An exception
+the endpoint raises is answered by the app's own handler for it.
 
-A request the model refuses goes to FastAPI's own handler, which refuses it the usual way: so
-the 422 documents, like the OpenAPI description, are exactly FastAPI's. A route with anything
-else to resolve (headers, cookies, a body, a dependency with `yield`) always goes that way.
+Everything else goes to FastAPI: a path no read route matches, a request the model refuses
+(FastAPI refuses it the usual way, so a 422 is exactly FastAPI's), a route with anything else
+to resolve (headers, cookies, a body, a dependency with `yield`), and an exception no
+handler expects (FastAPI runs the request again and answers the 500 its way).
 """
 
 import inspect
 import types
 import typing
-from collections.abc import Callable, Coroutine
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
+from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, _effective_route_context_var
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError, create_model
 from starlette.requests import Request
 from starlette.responses import Response
-
-Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+from starlette.routing import BaseRoute, Match
+from starlette.types import Receive, Scope, Send
 
 
 def is_many(annotation: Any) -> bool:
@@ -58,7 +64,7 @@ class Parser:
 
     def __init__(self, dependant: Dependant):
         self.calls: list[Call] = []
-        self.query: list[tuple[str, bool]] = []  # (alias, many)
+        self.query: dict[str, bool] = {}  # alias: a list parameter or not
         self.path: list[str] = []
         fields: dict[str, Any] = {}
         for level in [*dependant.dependencies, dependant]:
@@ -69,7 +75,7 @@ class Parser:
                 if field.name in fields:
                     raise TypeError(f"parameter {field.name} is declared twice")
                 fields[field.name] = (field.field_info.annotation, field.field_info)
-            self.query += [(f.alias, is_many(f.field_info.annotation)) for f in level.query_params]
+            self.query |= {f.alias: is_many(f.field_info.annotation) for f in level.query_params}
             self.path += [f.alias for f in level.path_params]
             params = [f.name for f in [*level.query_params, *level.path_params]]
             if level is dependant:  # the endpoint is given its dependencies' results too
@@ -91,14 +97,12 @@ class Parser:
 
     def values(self, request: Request) -> dict[str, Any] | None:
         given: dict[str, Any] = {}
-        query = request.query_params
-        for alias, many in self.query:
+        for alias, value in request.query_params.multi_items():  # only what was sent
+            many = self.query.get(alias)
             if many:
-                listed = query.getlist(alias)
-                if listed:
-                    given[alias] = listed
-            elif alias in query:
-                given[alias] = query[alias]
+                given.setdefault(alias, []).append(value)
+            elif many is not None:
+                given[alias] = value  # the last one, as FastAPI takes it
         path = request.path_params
         for alias in self.path:
             given[alias] = path[alias]
@@ -114,22 +118,71 @@ class Parser:
         return await endpoint(request, values)
 
 
-class FastRoute(APIRoute):
-    """An APIRoute whose valid requests skip FastAPI's per-parameter resolution."""
+class Shortcut:
+    """The read routers' valid requests, straight to their endpoints; the rest, to `api`.
 
-    def get_route_handler(self) -> Handler:
-        fastapi_way = super().get_route_handler()
-        context = _effective_route_context_var.get()  # the route as included, if it is
-        effective = context if context is not None and context.original_route is self else self
+    `routers` are the first routers `api` includes, in the same order, with nothing added at
+    inclusion (dependencies would be skipped here): so the first route here that matches a
+    path is the one FastAPI would pick."""
+
+    def __init__(self, api: FastAPI, routers: Iterable[APIRouter]):
+        self.api = api
+        self.handlers = {
+            kind: handler
+            for kind, handler in api.exception_handlers.items()
+            if isinstance(kind, type) and kind is not Exception
+        }
+        # Routes by the first segment of their path, which is never a parameter here.
+        self.routes: dict[str, list[tuple[BaseRoute, Parser | None]]] = defaultdict(list)
+        for router in routers:
+            for route in router.routes:
+                path = getattr(route, "path", "/{")
+                first = path.split("/")[1]
+                if "{" in first:
+                    raise ValueError(f"{path}: a path that starts with a parameter")
+                self.routes[first].append((route, self.parser(route)))
+
+    @staticmethod
+    def parser(route: BaseRoute) -> Parser | None:
+        if not isinstance(route, APIRoute) or "GET" not in (route.methods or ()):
+            return None
         try:
-            parser = Parser(effective.dependant)
+            return Parser(route.dependant)
         except TypeError:
-            return fastapi_way
+            return None
 
-        async def handler(request: Request) -> Response:
-            values = parser.values(request)
-            if values is None:
-                return await fastapi_way(request)
-            return await parser(request, values)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.answer(scope, receive) if scope["type"] == "http" else None
+        if response is None:
+            await self.api(scope, receive, send)
+        else:
+            await response(scope, receive, send)
 
-        return handler
+    async def answer(self, scope: Scope, receive: Receive) -> Response | None:
+        """The response of the route FastAPI would pick, or None to leave the request to it."""
+        segments = scope["path"].split("/", 2)
+        for route, parser in self.routes.get(segments[1], ()) if len(segments) > 1 else ():
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                if parser is None:
+                    return None
+                scope.update(child)
+                scope["app"] = self.api
+                request = Request(scope, receive)
+                values = parser.values(request)
+                if values is None:
+                    return None
+                try:
+                    return await parser(request, values)
+                except Exception as exc:
+                    return await self.handle(request, exc)
+        return None
+
+    async def handle(self, request: Request, exc: Exception) -> Response | None:
+        """The app's own answer to an exception it expects (Starlette finds it the same way)."""
+        for kind in type(exc).__mro__:
+            handler = self.handlers.get(kind)
+            if handler is not None:
+                response = handler(request, exc)
+                return await response if inspect.isawaitable(response) else response
+        return None

@@ -10,12 +10,11 @@ from app.api.deps import (
     order_of,
     reads,
 )
-from app.api.fast import FastRoute
 from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
 from app.read import Column, Keys, Snapshot
 from app.schemas import IndicatorPublic, Page
 
-router = APIRouter(prefix="/indicators", tags=["indicators"], route_class=FastRoute)
+router = APIRouter(prefix="/indicators", tags=["indicators"])
 KEY = Column("t.id", int)
 SORTS = {"id": KEY, "value": Column("t.value", float)}
 

@@ -10,12 +10,11 @@ from app.api.deps import (
     order_of,
     reads,
 )
-from app.api.fast import FastRoute
 from app.api.lists import LIST_RESPONSES, SORT_HELP, PagingDep
 from app.read import Column, Keys, Snapshot
 from app.schemas import Page, PersonPublic
 
-router = APIRouter(prefix="/people", tags=["people"], route_class=FastRoute)
+router = APIRouter(prefix="/people", tags=["people"])
 KEY = Column("t.id", str)
 SORTS = {"id": KEY, "name": Column("t.name", str)}
 

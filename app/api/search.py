@@ -7,10 +7,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from app.api.deps import reads, stamp_version
-from app.api.fast import FastRoute
 from app.read import Snapshot
 
-router = APIRouter(tags=["search"], route_class=FastRoute)
+router = APIRouter(tags=["search"])
 MARK = ("<mark>", "</mark>")
 
 

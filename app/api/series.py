@@ -4,12 +4,11 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from app.api.deps import NOT_FOUND, document_or_404, reads
-from app.api.fast import FastRoute
 from app.api.lists import LIST_RESPONSES, PagingDep
 from app.read import Column, Keys, Order, Snapshot
 from app.schemas import Page, SeriesPublic
 
-router = APIRouter(prefix="/series", tags=["series"], route_class=FastRoute)
+router = APIRouter(prefix="/series", tags=["series"])
 ORDER = Order(None, Column("t.slug", str))
 
 

@@ -12,13 +12,12 @@ from app.api.deps import (
     reads,
     stamp_version,
 )
-from app.api.fast import FastRoute
 from app.api.lists import LIST_RESPONSES, PagingDep
 from app.read import Column, Keys, Order, Snapshot
 from app.schemas import Page, SourceDetail, SourcePublic
 from app.viewer import HTML, render_source
 
-router = APIRouter(prefix="/sources", tags=["sources"], route_class=FastRoute)
+router = APIRouter(prefix="/sources", tags=["sources"])
 ORDER = Order(None, Column("t.id", str))
 
 
