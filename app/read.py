@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from psycopg import IsolationLevel
@@ -83,11 +83,12 @@ class Keys:
 
     def filter(self, sql: str, *params: Any, facet: tuple[str, str] | None = None) -> "Keys":
         whole = not self.where
-        return replace(
-            self,
-            where=(*self.where, sql),
-            params=(*self.params, *params),
-            facet=facet if whole and facet is not None else None,
+        return Keys(
+            self.list,
+            self.table,
+            (*self.where, sql),
+            (*self.params, *params),
+            facet if whole and facet is not None else None,
         )
 
     def sql(self, columns: str) -> str:

@@ -160,9 +160,13 @@ def stamp_version(response: Response, snap: Snapshot) -> Response:
     return response
 
 
+def version_header(snap: Snapshot) -> dict[str, str]:
+    return {DATASET_HEADER: str(snap.version or 0)}
+
+
 def json_bytes(body: str | bytes, snap: Snapshot) -> Response:
     content = body.encode() if isinstance(body, str) else body
-    return stamp_version(Response(content=content, media_type="application/json"), snap)
+    return Response(content, headers=version_header(snap), media_type="application/json")
 
 
 def document_or_404(snap: Snapshot, kind: str, key: str, what: str) -> Response:

@@ -12,12 +12,13 @@ from urllib.parse import quote, urlencode
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
-from app.api.deps import negotiate, stamp_version
+from app.api.deps import negotiate, version_header
 from app.read import Keys, Order, PageOfDocs, Snapshot
 
 MAX_OFFSET = 10_000
 URL_SAFE = "-_.~,:"  # besides letters and digits: what a link's query keeps unescaped
 LIST_MEDIA = ["application/json", "text/csv"]
+CSV = "text/csv; charset=utf-8"
 SORT_HELP = (
     "Sort order; a leading `-` means descending. Missing values come last; ties are broken by id."
 )
@@ -89,25 +90,23 @@ class Paging:
         return snap.page(kind, keys, order, self.limit, position, after=values)
 
     def respond(self, page: PageOfDocs, snap: Snapshot) -> Response:
-        headers = {"Link": self.links(page), "X-Total-Count": str(page.total)}
         next_url = self.next_url(page)
+        headers = {"Link": self.links(page, next_url), "X-Total-Count": str(page.total)}
+        headers |= version_header(snap)
         if self.media_type == "text/csv":
-            response = Response(csv_of(page.bodies), media_type="text/csv; charset=utf-8")
-            response.headers["Content-Disposition"] = f'inline; filename="{self.filename()}"'
-        else:
-            head = json.dumps(
-                {
-                    "total": page.total,
-                    "total_relation": "eq" if page.exact_total else "gte",
-                    "limit": page.limit,
-                    "offset": page.offset,
-                    "next": next_url,
-                }
-            )
-            body = head[:-1] + ',"items":[' + ",".join(page.bodies) + "]}"
-            response = Response(body.encode(), media_type="application/json")
-        response.headers.update(headers)
-        return stamp_version(response, snap)
+            headers["Content-Disposition"] = f'inline; filename="{self.filename()}"'
+            return Response(csv_of(page.bodies), headers=headers, media_type=CSV)
+        head = json.dumps(
+            {
+                "total": page.total,
+                "total_relation": "eq" if page.exact_total else "gte",
+                "limit": page.limit,
+                "offset": page.offset,
+                "next": next_url,
+            }
+        )
+        body = head[:-1] + ',"items":[' + ",".join(page.bodies) + "]}"
+        return Response(body.encode(), headers=headers, media_type="application/json")
 
     def next_url(self, page: PageOfDocs) -> str | None:
         """The next page: by keyset cursor where the list has one, else by offset."""
@@ -127,17 +126,18 @@ class Paging:
                 if k not in ("offset", "cursor")
             ]
             query = urlencode(params, quote_via=quote, safe=URL_SAFE)
-            self.kept = quote(self.request.url.path) + "?" + (query and query + "&")
+            self.kept = quote(self.request.scope["path"]) + "?" + (query and query + "&")
         added = "&".join(
-            f"{k}={quote(str(v), safe=URL_SAFE)}" for k, v in changes.items() if v is not None
+            f"{k}={v if type(v) is int else quote(str(v), safe=URL_SAFE)}"
+            for k, v in changes.items()
+            if v is not None
         )
         return (self.kept + added).rstrip("?&")
 
-    def links(self, page: PageOfDocs) -> str:
+    def links(self, page: PageOfDocs, next_url: str | None) -> str:
         links = [(self.url(offset=0), "first")]
         if page.offset > 0 and page.offset - self.limit <= MAX_OFFSET:
             links.append((self.url(offset=max(0, page.offset - self.limit)), "prev"))
-        next_url = self.next_url(page)
         if next_url:
             links.append((next_url, "next"))
         last = max(0, (page.total - 1) // self.limit * self.limit)
@@ -146,7 +146,7 @@ class Paging:
         return ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)
 
     def filename(self) -> str:
-        return self.request.url.path.strip("/").replace("/", "-") + ".csv"
+        return self.request.scope["path"].strip("/").replace("/", "-") + ".csv"
 
 
 async def paging(
