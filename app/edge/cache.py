@@ -8,20 +8,22 @@ headers (X-Request-ID, Date) are never stored: uvicorn adds the date, and the re
 added as a hit is sent. Bounded in bytes, least recently used first out; a newer dataset
 version empties it.
 
-A hit is the hot path of the whole API, so `hit()` is called straight from the outermost
-layer (`Observe`, which times and counts it): a hit then costs one pass over the request's
-headers, one dictionary lookup and two messages. Only a miss goes down through the layers.
+A hit is the hot path of the whole API, so `answer()` is called straight from the outermost
+layer (`Observe`, which times and counts it, and sends the answer): a hit then costs one pass
+over the request's headers, one dictionary lookup and two messages. Only a miss goes down
+through the layers.
 """
 
 from collections import OrderedDict
 from collections.abc import Callable
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.edge.representations import Collector, etag_matches, wants_gzip
 
 Key = tuple[int, str, bytes, bytes, bool, bytes]
 NO_BODY = {"type": "http.response.body", "body": b""}
+Answer = tuple[int, Message, Message]  # status, response start, response body
 
 
 class Entry:
@@ -35,19 +37,19 @@ class Entry:
         self.headers_304 = [(k, v) for k, v in headers if k != b"content-length"]
         self.size = len(body) + 2 * sum(len(k) + len(v) for k, v in headers) + 200
 
-    async def replay(
-        self, scope: Scope, if_none_match: bytes, send: Send, fresh: list[tuple[bytes, bytes]]
-    ) -> int:
-        """Send the stored response, and the `fresh` headers (a 304 if the client has it)."""
+    def answer(
+        self, scope: Scope, if_none_match: bytes, fresh: list[tuple[bytes, bytes]]
+    ) -> "Answer":
+        """The stored response with the `fresh` headers added (a 304 if the client has it)."""
         if if_none_match and etag_matches(if_none_match, self.etag):
-            headers = self.headers_304 + fresh
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
-            await send(NO_BODY)
-            return 304
-        headers = self.headers + fresh
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send(NO_BODY if scope["method"] == "HEAD" else self.body)
-        return 200
+            start = {
+                "type": "http.response.start",
+                "status": 304,
+                "headers": self.headers_304 + fresh,
+            }
+            return 304, start, NO_BODY
+        start = {"type": "http.response.start", "status": 200, "headers": self.headers + fresh}
+        return 200, start, NO_BODY if scope["method"] == "HEAD" else self.body
 
 
 class ResponseCache:
@@ -90,36 +92,30 @@ class ResponseCache:
         gzip = bool(encodings) and wants_gzip(encodings)
         return (version, scope["path"], scope["query_string"], accept, gzip, origin), if_none_match
 
-    async def hit(self, scope: Scope, send: Send, fresh: list[tuple[bytes, bytes]]) -> int | None:
-        """Answer from the cache, adding the `fresh` headers, if it holds the response: the
-        status sent; else None."""
+    def answer(self, scope: Scope, fresh: list[tuple[bytes, bytes]]) -> Answer | None:
+        """The status and the two messages that answer the request from the cache, adding
+        the `fresh` headers; None when the cache does not hold the response. Not a coroutine:
+        on a hit, the caller sends the messages (each await here would cost a coroutine)."""
         key, if_none_match = self.key(scope)
-        return await self.replay(key, if_none_match, scope, send, fresh)
-
-    async def replay(
-        self,
-        key: Key | None,
-        if_none_match: bytes,
-        scope: Scope,
-        send: Send,
-        fresh: list[tuple[bytes, bytes]],
-    ) -> int | None:
         entry = self.entries.get(key) if key is not None else None
         if entry is None:
             return None
         self.entries.move_to_end(key)  # type: ignore[arg-type]
         self.count("hit")
         scope["route_template"] = entry.route
-        return await entry.replay(scope, if_none_match, send, fresh)
+        return entry.answer(scope, if_none_match, fresh)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Fill the cache with what the layers below answer. A hit seldom gets here: only
         behind a rate limit (Observe asks `hit()` first otherwise)."""
-        key, if_none_match = self.key(scope) if scope["type"] == "http" else (None, b"")
+        key = self.key(scope)[0] if scope["type"] == "http" else None
         if key is None:
             await self.app(scope, receive, send)
             return
-        if await self.replay(key, if_none_match, scope, send, []) is not None:
+        answer = self.answer(scope, [])
+        if answer is not None:
+            await send(answer[1])
+            await send(answer[2])
             return
         self.count("miss")
         if scope["method"] == "HEAD":

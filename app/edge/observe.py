@@ -180,8 +180,10 @@ class Recorder:
 
 
 class Cache(Protocol):
-    async def hit(self, scope: Scope, send: Send, fresh: list[tuple[bytes, bytes]]) -> int | None:
-        """Answer from the cache (adding `fresh` headers): the status sent, or None."""
+    def answer(
+        self, scope: Scope, fresh: list[tuple[bytes, bytes]]
+    ) -> tuple[int, Message, Message] | None:
+        """The status and messages that answer from the cache (with `fresh` headers), or None."""
 
 
 class Observe:
@@ -213,8 +215,11 @@ class Observe:
             request_id = b"%s%d" % (self.prefix, next(self.counter))
         started = time.perf_counter()
         if self.hits is not None:
-            status = await self.hits.hit(scope, send, [(b"x-request-id", request_id)])
-            if status is not None:
+            answer = self.hits.answer(scope, [(b"x-request-id", request_id)])
+            if answer is not None:
+                status, start, body = answer
+                await send(start)
+                await send(body)
                 self.done(scope, status, started, request_id)
                 return
         recorder = Recorder(send, request_id)
@@ -232,7 +237,7 @@ class Observe:
 
     def done(self, scope: Scope, status: int, started: float, request_id: bytes) -> None:
         elapsed = time.perf_counter() - started
-        route = route_template(scope)
+        route = scope.get("route_template") or route_template(scope)
         self.metrics.observe(scope["method"], route, status, elapsed)
         if self.log is not None:
             client = (scope.get("client") or ("-",))[0]
