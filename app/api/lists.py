@@ -7,7 +7,7 @@ import io
 import json
 import math
 from typing import Annotated, Any, Literal
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
@@ -120,13 +120,12 @@ class Paging:
     def url(self, **changes: Any) -> str:
         """This list's URL with its other parameters kept and `changes` applied (ASCII only)."""
         if self.kept is None:
-            params = [
-                (k, v)
+            query = "".join(
+                f"{quote(k, safe=URL_SAFE)}={quote(v, safe=URL_SAFE)}&"
                 for k, v in self.request.query_params.multi_items()
                 if k not in ("offset", "cursor")
-            ]
-            query = urlencode(params, quote_via=quote, safe=URL_SAFE)
-            self.kept = quote(self.request.scope["path"]) + "?" + (query and query + "&")
+            )
+            self.kept = quote(self.request.scope["path"]) + "?" + query
         added = "&".join(
             f"{k}={v if type(v) is int else quote(str(v), safe=URL_SAFE)}"
             for k, v in changes.items()

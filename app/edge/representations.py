@@ -29,30 +29,41 @@ class Stored:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     etag: bytes = b""
-    cacheable: bool = False
+    compressible: bool = False
     _gzipped: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def from_app(cls, status: int, raw_headers: list[tuple[bytes, bytes]], body: bytes) -> "Stored":
-        headers = [(k.lower(), v) for k, v in raw_headers if k.lower() not in PER_EXCHANGE]
+        headers: list[tuple[bytes, bytes]] = []
+        first: dict[bytes, bytes] = {}  # each header's first value
+        for name, value in raw_headers:
+            name = name.lower()
+            if name not in PER_EXCHANGE:
+                headers.append((name, value))
+                first.setdefault(name, value)
         stored = cls(status, headers, body)
-        cache_control = stored.header(b"cache-control")
-        if status == 200 and cache_control is None:
-            media_type = stored.header(b"content-type") or b""
+        media_type = first.get(b"content-type", b"")
+        stored.compressible = (
+            b"content-encoding" not in first
+            and len(body) >= MIN_GZIP_BYTES
+            and media_type.startswith(COMPRESSIBLE)
+        )
+        if status == 200 and b"cache-control" not in first:  # the app's data: cacheable
             digest = xxh3_128(media_type + b"\n")  # a 128-bit hash at memory speed
             digest.update(body)
             stored.etag = digest.hexdigest().encode()
-            stored.cacheable = True
-            stored.headers += [(b"cache-control", CACHE_CONTROL)]
-        if stored.cacheable or stored.compressible:
-            stored.vary(VARY)
+            headers.append((b"cache-control", CACHE_CONTROL))
+        if stored.etag or stored.compressible:
+            stored.vary(VARY, first.get(b"vary"))
         return stored
 
-    def vary(self, names: bytes) -> None:
+    def vary(self, names: bytes, given: bytes | None) -> None:
         """Merge `names` into one Vary header (the app may have sent its own)."""
-        given = [v for k, v in self.headers if k == b"vary"]
+        if given is None:
+            self.headers.append((b"vary", names))
+            return
         tokens: list[bytes] = []
-        for value in [*given, names]:
+        for value in [v for k, v in self.headers if k == b"vary"] + [names]:
             tokens += [
                 t.strip()
                 for t in value.split(b",")
@@ -61,18 +72,6 @@ class Stored:
         self.headers = [(k, v) for k, v in self.headers if k != b"vary"] + [
             (b"vary", b", ".join(tokens))
         ]
-
-    def header(self, name: bytes) -> bytes | None:
-        return next((v for k, v in self.headers if k == name), None)
-
-    @property
-    def compressible(self) -> bool:
-        media_type = self.header(b"content-type") or b""
-        return (
-            self.header(b"content-encoding") is None
-            and len(self.body) >= MIN_GZIP_BYTES
-            and media_type.startswith(COMPRESSIBLE)
-        )
 
     @property
     def gzipped(self) -> bytes:
