@@ -43,11 +43,13 @@ class Order:
     def columns(self) -> list[Column]:
         return [self.key] if self.column is None else [self.column, self.key]
 
-    def sql(self) -> str:
+    def sql(self, key: str = "", column: str = "") -> str:
+        """ORDER BY's terms, on the columns' own SQL or on the names `key` and `column`."""
+        key = key or self.key.sql
         direction = " DESC NULLS LAST" if self.descending else " ASC NULLS LAST"
         if self.column is None:  # a key is never missing, and its index already orders it
-            return self.key.sql + (" DESC" if self.descending else "")
-        return ", ".join(c.sql + direction for c in (self.column, self.key))
+            return key + (" DESC" if self.descending else "")
+        return f"{column or self.column.sql}{direction}, {key}{direction}"
 
     def after(self, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """Rows strictly after the row whose (column, key) values are `values` (a keyset cursor)."""
@@ -185,12 +187,6 @@ class Snapshot:
         sql = "SELECT body FROM document WHERE kind = ? AND key = ?"
         return self.value(sql, (kind, key))
 
-    def documents(self, kind: str, keys: Sequence[str]) -> dict[str, str]:
-        if not keys:
-            return {}
-        sql = f"SELECT key, body FROM document WHERE kind = ? AND key IN ({placeholders(keys)})"
-        return dict(self.rows(sql, (kind, *keys)))
-
     def stored_total(self, name: str, filter_: str = "", value: str = "") -> int | None:
         """A list's total counted at load time, whole or under one filter's value (None: a
         value the vocabulary does not hold). Asked once per snapshot."""
@@ -229,20 +225,24 @@ class Snapshot:
             condition, values = order.after(after)
             keys = keys.filter(condition)
             params += values
-        columns = order.key.sql + (f", {order.column.sql}" if order.column else "")
-        sql = f"{keys.sql(columns)} ORDER BY {order.sql()} LIMIT ?"
+        columns = order.key.sql + " AS k" + (f", {order.column.sql} AS c" if order.column else "")
+        page = f"{keys.sql(columns)} ORDER BY {order.sql()} LIMIT ?"
         params.append(limit)
         if after is None:
-            sql += " OFFSET ?"
+            page += " OFFSET ?"
             params.append(offset)
-        rows = self.rows(sql, params)
-        page = [str(row[0]) for row in rows]
-        bodies = self.documents(kind, page)
+        # The page's keys first (LIMIT keeps the plan to them), then their documents.
+        sql = (
+            f"SELECT d.body, p.* FROM ({page}) p"
+            " JOIN document d ON d.kind = ? AND d.key = CAST(p.k AS TEXT)"
+            f" ORDER BY {order.sql('p.k', 'p.c')}"
+        )
+        rows = self.rows(sql, [*params, kind])
         last = None
         if rows:
             row = rows[-1]
-            last = (row[0],) if order.column is None else (row[1], row[0])
-        return PageOfDocs(total, limit, offset, [bodies[k] for k in page], last, exact)
+            last = (row[1],) if order.column is None else (row[2], row[1])
+        return PageOfDocs(total, limit, offset, [row[0] for row in rows], last, exact)
 
 
 class Reader:
