@@ -42,7 +42,9 @@ def make_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        # The API's reads check nothing ahead (a round trip each): a read that finds its
+        # connection lost runs once more on a new one (app.read.Reader.run).
+        pool_pre_ping=not read_only,
         pool_timeout=timeout,
         connect_args={
             "connect_timeout": max(1, round(timeout)),

@@ -238,7 +238,8 @@ def build_api(settings: Settings) -> tuple[FastAPI, dict[str, bytes]]:
         read_only=True,
     )
     api.state.engine = engine
-    api.state.reader = Reader(engine, deadline=timeout + 1)
+    threads = settings.pool_size + settings.max_overflow
+    api.state.reader = Reader(engine, deadline=timeout + 1, threads=threads)
     api.state.metrics = Metrics()
     api.state.head_revision = head_revision()
     api.state.access_log = AccessLog(settings.log_format) if settings.access_log else None

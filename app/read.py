@@ -10,6 +10,7 @@ time plus microseconds, not an ORM's or a statement compiler's.
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,7 +18,6 @@ from typing import Any, TypeVar
 from psycopg import IsolationLevel
 from sqlalchemy import exc
 from sqlalchemy.engine import Engine
-from starlette.concurrency import run_in_threadpool
 
 T = TypeVar("T")
 REPEATABLE_READ = IsolationLevel.REPEATABLE_READ
@@ -246,11 +246,13 @@ class Snapshot:
 
 
 class Reader:
-    def __init__(self, engine: Engine, deadline: float = 10.0):
+    def __init__(self, engine: Engine, deadline: float = 10.0, threads: int = 10):
         self.engine = engine
         self.clock = VersionClock()
         self.inline = engine.dialect.name == "sqlite"
         self.deadline = deadline
+        # Threads for reads off the event loop: as many as the pool has connections.
+        self.threads = ThreadPoolExecutor(threads, thread_name_prefix="read")
         self.trace: Callable[[str], None] | None = None  # sees each statement (for tests)
         self.kept: Any = None  # on SQLite, the event loop's own connection, kept between reads
 
@@ -259,13 +261,24 @@ class Reader:
         if self.inline:
             return self.run(work)
         try:
-            return await asyncio.wait_for(run_in_threadpool(self.run, work), self.deadline)
+            async with asyncio.timeout(self.deadline):
+                return await asyncio.get_running_loop().run_in_executor(
+                    self.threads, self.run, work
+                )
         except TimeoutError:
             # A server that accepts but never answers: the request gets its 503 in time;
             # the stuck thread ends when the connection's own timeouts give up.
             raise DatabaseTimeout(self.deadline) from None
 
     def run(self, work: Callable[[Snapshot], T]) -> T:
+        try:
+            with self.snapshot(keep=self.inline) as snap:
+                return work(snap)
+        except exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        # The connection had been lost since its last use (the database restarted, say);
+        # the pool is emptied of its like. Once more, on a new connection.
         with self.snapshot(keep=self.inline) as snap:
             return work(snap)
 
@@ -276,8 +289,8 @@ class Reader:
 
     @contextmanager
     def snapshot(self, traced: bool = True, keep: bool = False) -> Iterator[Snapshot]:
-        """A read-only transaction on a pooled connection (the pool's timeouts and pre-ping
-        apply), rolled back at the end; a connection that failed leaves the pool.
+        """A read-only transaction on a pooled connection (the pool's timeouts apply), rolled
+        back at the end; a connection that failed leaves the pool, and a lost one empties it.
 
         With `keep` (inline reads on SQLite, all in the event loop's thread) the connection
         stays checked out for the next read: a checkout costs more than a small read."""
@@ -303,7 +316,9 @@ class Reader:
                 connection,
                 None,
             ):
+                error.connection_invalidated = True
                 pooled.invalidate(error.orig)
+                self.engine.dispose()  # the others in the pool are likely lost too
             raise
         finally:
             if pooled.is_valid:
@@ -322,3 +337,4 @@ class Reader:
         if self.kept is not None:
             self.kept.close()
             self.kept = None
+        self.threads.shutdown(wait=False)

@@ -19,11 +19,14 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select
 
 from app.db import make_engine
+from app.main import create_app
 from app.models import DatasetVersion
 from app.seed.load import load
+from app.settings import Settings
 from tests.conftest import PG_URL, fresh_database
 from tests.ops_helpers import (
     ROOT,
@@ -503,3 +506,23 @@ def test_bad_configuration_stops_a_multi_worker_server(tmp_path: Path) -> None:
     assert "DB_TIMEOUT_SECONDS" in stderr, stderr
     assert code is not None, f"still running after {EXIT_WITHIN} s:\n{stderr}"
     assert code != 0, stderr
+
+
+def test_a_lost_database_connection_costs_no_request(app_settings: Settings) -> None:
+    """The API checks no connection ahead of a read (that would cost a round trip each): a
+    read that finds its connection lost (a restart, a proxy's idle timeout) runs once more."""
+    if not app_settings.database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: an SQLite connection is a file")
+    with TestClient(create_app(app_settings)) as client:
+        assert client.get("/commitments?limit=1").status_code == 200  # pooled now
+        admin = create_engine(app_settings.database_url)
+        with admin.connect() as conn:
+            killed = conn.exec_driver_sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).scalar()
+        admin.dispose()
+        assert killed, "no connection of the API's to end"
+        for path in ("/commitments?limit=2", "/dialogues/6", "/people?limit=1"):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.text)
