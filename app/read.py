@@ -251,8 +251,8 @@ class Reader:
         self.clock = VersionClock()
         self.inline = engine.dialect.name == "sqlite"
         self.deadline = deadline
-        # Threads for reads off the event loop: as many as the pool has connections.
-        self.threads = ThreadPoolExecutor(threads, thread_name_prefix="read")
+        self.threads = threads  # for reads off the event loop: as many as the pool's connections
+        self.executor: ThreadPoolExecutor | None = None  # made on first use, ended by close()
         self.trace: Callable[[str], None] | None = None  # sees each statement (for tests)
         self.kept: Any = None  # on SQLite, the event loop's own connection, kept between reads
 
@@ -261,9 +261,11 @@ class Reader:
         if self.inline:
             return self.run(work)
         try:
+            if self.executor is None:
+                self.executor = ThreadPoolExecutor(self.threads, thread_name_prefix="read")
             async with asyncio.timeout(self.deadline):
                 return await asyncio.get_running_loop().run_in_executor(
-                    self.threads, self.run, work
+                    self.executor, self.run, work
                 )
         except TimeoutError:
             # A server that accepts but never answers: the request gets its 503 in time;
@@ -333,8 +335,11 @@ class Reader:
                 pooled.close()
 
     def close(self) -> None:
-        """Give back the kept connection (at shutdown, before the engine is disposed)."""
+        """Give back the kept connection and end the threads (at shutdown, before the engine
+        is disposed); a later read starts afresh."""
         if self.kept is not None:
             self.kept.close()
             self.kept = None
-        self.threads.shutdown(wait=False)
+        if self.executor is not None:
+            self.executor.shutdown(wait=False)
+            self.executor = None
