@@ -98,6 +98,10 @@ class Keys:
         return f"SELECT {columns} FROM {self.table} t{where}"
 
 
+def utf8(body: str | bytes) -> bytes:
+    return body.encode() if isinstance(body, str) else body
+
+
 def placeholders(values: Sequence[Any]) -> str:
     return ", ".join("?" * len(values))
 
@@ -107,7 +111,7 @@ class PageOfDocs:
     total: int
     limit: int
     offset: int  # the position of the first item in the whole list
-    bodies: list[str]
+    bodies: list[bytes]  # JSON, UTF-8
     last: tuple[Any, ...] | None  # the last row's (column, key) values, for the next cursor
     exact_total: bool = True  # False: more than TOTAL_CAP items, and `total` is a lower bound
 
@@ -155,6 +159,9 @@ class Snapshot:
         self.trace = trace
         self.dialect = engine.dialect
         self.pyformat = engine.dialect.paramstyle != "qmark"
+        # Documents come out as UTF-8 bytes, ready to send. SQLite hands over a blob as it is
+        # stored (a text column would be decoded, and the response encode it again).
+        self.body = "CAST({} AS BLOB)" if engine.dialect.name == "sqlite" else "{}"
         self.totals: dict[tuple[str, str, str], int | None] = {}
         if engine.dialect.name == "sqlite":  # the connection runs in autocommit mode otherwise
             self.rows("BEGIN")
@@ -183,9 +190,10 @@ class Snapshot:
         rows = self.rows(sql, params)
         return rows[0][0] if rows else None
 
-    def document(self, kind: str, key: str) -> str | None:
-        sql = "SELECT body FROM document WHERE kind = ? AND key = ?"
-        return self.value(sql, (kind, key))
+    def document(self, kind: str, key: str) -> bytes | None:
+        sql = f"SELECT {self.body.format('body')} FROM document WHERE kind = ? AND key = ?"
+        body = self.value(sql, (kind, key))
+        return body if body is None else utf8(body)
 
     def stored_total(self, name: str, filter_: str = "", value: str = "") -> int | None:
         """A list's total counted at load time, whole or under one filter's value (None: a
@@ -233,7 +241,7 @@ class Snapshot:
             params.append(offset)
         # The page's keys first (LIMIT keeps the plan to them), then their documents.
         sql = (
-            f"SELECT d.body, p.* FROM ({page}) p"
+            f"SELECT {self.body.format('d.body')}, p.* FROM ({page}) p"
             " JOIN document d ON d.kind = ? AND d.key = CAST(p.k AS TEXT)"
             f" ORDER BY {order.sql('p.k', 'p.c')}"
         )
@@ -242,7 +250,7 @@ class Snapshot:
         if rows:
             row = rows[-1]
             last = (row[1],) if order.column is None else (row[2], row[1])
-        return PageOfDocs(total, limit, offset, [row[0] for row in rows], last, exact)
+        return PageOfDocs(total, limit, offset, [utf8(row[0]) for row in rows], last, exact)
 
 
 class Reader:

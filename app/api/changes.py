@@ -64,7 +64,7 @@ def changes_page(
         f" WHERE {where} ORDER BY last_changed, kind, key LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
-    bodies = [json.dumps(change_of(row, since)) for row in rows]
+    bodies = [json.dumps(change_of(row, since)).encode() for row in rows]
     return PageOfDocs(total, limit, offset, bodies, None)
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import math
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -104,9 +105,9 @@ class Paging:
                 "offset": page.offset,
                 "next": next_url,
             }
-        )
-        body = head[:-1] + ',"items":[' + ",".join(page.bodies) + "]}"
-        return Response(body.encode(), headers=headers, media_type="application/json")
+        ).encode()
+        body = head[:-1] + b',"items":[' + b",".join(page.bodies) + b"]}"
+        return Response(body, headers=headers, media_type="application/json")
 
     def next_url(self, page: PageOfDocs) -> str | None:
         """The next page: by keyset cursor where the list has one, else by offset."""
@@ -175,7 +176,7 @@ async def paging(
 PagingDep = Annotated[Paging, Depends(paging)]
 
 
-def csv_of(bodies: list[str]) -> bytes:
+def csv_of(bodies: Sequence[str | bytes]) -> bytes:
     """One row per item, one column per field; nested values flattened for a spreadsheet."""
     rows = [flatten(json.loads(body)) for body in bodies]
     columns: list[str] = []
