@@ -26,6 +26,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError, create_model
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
@@ -180,6 +181,8 @@ class Shortcut:
 
     async def handle(self, request: Request, exc: Exception) -> Response | None:
         """The app's own answer to an exception it expects (Starlette finds it the same way)."""
+        if isinstance(exc, HTTPException) and exc.status_code in self.api.exception_handlers:
+            return None  # a handler by status code comes first: FastAPI's way
         for kind in type(exc).__mro__:
             handler = self.handlers.get(kind)
             if handler is not None:
