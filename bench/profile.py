@@ -20,45 +20,50 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import event
-
 from app.main import create_app
+from app.read import Snapshot
 from app.settings import Settings
 
 
 class Statements:
-    """Times every statement the engine runs, by its SQL text."""
+    """Times every statement the app's reads run (`Snapshot.rows`), by its SQL text."""
 
     def __init__(self, engine: Any):
         self.engine = engine
         self.spent: dict[str, list[float]] = defaultdict(list)
         self.params: dict[str, Any] = {}
-        event.listen(engine, "before_cursor_execute", self.before)
-        event.listen(engine, "after_cursor_execute", self.after)
+        run = Snapshot.rows
 
-    def before(self, conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        conn.info["bench_started"] = time.perf_counter()
+        def timed(snap: Snapshot, sql: str, params: Any = ()) -> list[Any]:
+            started = time.perf_counter()
+            try:
+                return run(snap, sql, params)
+            finally:
+                self.spent[sql].append(time.perf_counter() - started)
+                self.params[sql] = params
 
-    def after(self, conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        self.spent[statement].append(time.perf_counter() - conn.info.pop("bench_started"))
-        self.params[statement] = params
+        Snapshot.rows = timed  # type: ignore[method-assign]
 
     def reset(self) -> None:
         self.spent.clear()
+
+    def driver_sql(self, statement: str) -> str:
+        return statement if self.engine.dialect.name == "sqlite" else statement.replace("?", "%s")
 
     def replay(self, statement: str) -> float:
         """Milliseconds to run the statement alone and fetch all its rows (on SQLite, rows
         after the first are computed while fetching, which the timing above leaves out)."""
         with self.engine.connect() as conn:
             started = time.perf_counter()
-            conn.exec_driver_sql(statement, self.params[statement]).all()
+            conn.exec_driver_sql(self.driver_sql(statement), tuple(self.params[statement])).all()
             return (time.perf_counter() - started) * 1000
 
     def explain(self, statement: str) -> str:
         sqlite = self.engine.dialect.name == "sqlite"
         prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (ANALYZE, BUFFERS) "
         with self.engine.connect() as conn:
-            rows = conn.exec_driver_sql(prefix + statement, self.params[statement]).all()
+            sql = prefix + self.driver_sql(statement)
+            rows = conn.exec_driver_sql(sql, tuple(self.params[statement])).all()
         if sqlite:
             return "\n".join(f"      {'  ' * (r[1] > 0)}{r[-1]}" for r in rows)
         return "\n".join(f"      {r[0]}" for r in rows)
