@@ -270,3 +270,94 @@ def test_a_problem_across_chunks_is_reported_as_one_process_reports_it(
     engine.dispose()
     assert refused.value.problems == checked.value.problems
     assert snapshot(fresh_url) == before
+
+
+def test_rows_are_written_the_same_however_many_a_statement(
+    bulk_file: Path, fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite many rows go in one INSERT; batches that do not fill the last statement, and
+    statements of one row each, write the very same rows (in the same order)."""
+    engine = make_engine(fresh_url)
+    load_bulk(engine, bulk_file, workers=0)
+    engine.dispose()
+    many = snapshot(fresh_url)
+    monkeypatch.setattr(bulk, "VALUES_PER_INSERT", 5)  # 1 or 2 rows a statement
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 997)  # many flushes, of odd sizes
+    engine = make_engine(fresh_url)
+    load_bulk(engine, bulk_file, workers=0)
+    engine.dispose()
+    few = snapshot(fresh_url)
+    assert [row[:1] for row in few.pop("dataset_version")] == [(1,), (2,)]
+    many.pop("dataset_version")
+    assert few == many
+
+
+def search_index_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                table: [tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {table}")]
+                for table in bulk.SearchIndex.TABLES
+            }
+    finally:
+        engine.dispose()
+
+
+def test_the_search_index_made_beside_the_load_is_the_one_a_rebuild_makes(
+    bulk_file: Path, fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not fresh_url.startswith("sqlite"):
+        pytest.skip("FTS5 is SQLite's")
+    copied: list[bool] = []
+    copy_into = bulk.SearchIndex.copy_into
+    monkeypatch.setattr(bulk.SearchIndex, "copy_into", lambda self: copied.append(copy_into(self)))
+    engine = make_engine(fresh_url)
+    load_bulk(engine, bulk_file)
+    assert copied  # made beside
+    beside = search_index_rows(fresh_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+    assert search_index_rows(fresh_url) == beside
+    assert beside["search_fts_docsize"]
+
+    # an index configured otherwise than a fresh one is rebuilt in place, and still serves
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', 8)")
+    copied.clear()
+    load_bulk(engine, bulk_file)
+    assert not copied  # rebuilt in place
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+        (hits,) = conn.exec_driver_sql(
+            "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?", (synth.SEARCH_TERM,)
+        ).one()
+    engine.dispose()
+    assert hits >= 5
+
+
+def test_values_sent_between_processes_come_back_as_they_were() -> None:
+    values = ["a", "ü", 1, None, ["x", "y"], 2**70, True]
+    assert bulk.uncompact(bulk.compact(values[:5])) == values[:5]
+    assert isinstance(bulk.compact(values[:5]), bytes)
+    assert bulk.uncompact(bulk.compact(values)) == values  # 2**70: not JSON's, kept as is
+    floats = [0.1, float("nan")]
+    assert bulk.compact(floats, json_safe=False) is floats
+
+
+def test_builder_facts_are_built_in_the_order_asked_and_listed_in_document_order(
+    bulk_file: Path,
+) -> None:
+    seed = whole_seed(bulk_file)
+    first = Builder(seed)
+    in_order = first.facts()
+    second = Builder(seed)
+    commitments_first = second.facts(bulk.BUILD_ORDER)
+    assert list(in_order) == list(commitments_first) == list(bulk.FACTS)
+    assert {k: list(v) for k, v in in_order.items()} == {
+        k: list(v) for k, v in commitments_first.items()
+    }
+    assert sorted(map(repr, first.rows)) == sorted(map(repr, second.rows))
+    assert type(second.rows[0]).__tablename__ == "commitment"
+    assert type(first.rows[0]).__tablename__ == "participation"

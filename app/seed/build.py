@@ -17,6 +17,8 @@ from app import schemas as s
 from app.seed.format import EvidenceIn
 from app.seed.verify import Seed, evidence_of
 
+FACTS = ("participations", "context_events", "commitments", "statements", "indicators")
+
 
 def span_link(ev: EvidenceIn | m.Evidence, cited_url: str | None) -> str:
     source_id = ev.source if isinstance(ev, EvidenceIn) else ev.source_id
@@ -96,29 +98,35 @@ class Builder:
     def build(self) -> None:
         seed = self.seed
         self.vocabulary()
-        participations = {p.id: self.participation(p) for p in seed.participations.values()}
-        events = {e.id: self.context_event(e) for e in seed.context_events.values()}
-        commitments = {c.id: self.commitment(c) for c in seed.commitments.values()}
-        statements = {st.id: self.statement(st) for st in seed.statements.values()}
-        indicators = {i.id: self.indicator(i) for i in seed.indicators.values()}
-        facts: dict[str, dict[Any, Any]] = {
-            "participations": participations,
-            "context_events": events,
-            "commitments": commitments,
-            "statements": statements,
-            "indicators": indicators,
-        }
+        facts = self.facts()
         by_dialogue: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
         for section, docs in facts.items():
             for key in sorted(docs):
                 by_dialogue[docs[key].dialogue_id][section].append(docs[key])
         summaries = {d.id: self.dialogue(d, by_dialogue[d.id]) for d in seed.dialogues.values()}
         self.series_docs(summaries)
-        self.area_and_country_docs(commitments, participations)
+        self.area_and_country_docs(facts["commitments"], facts["participations"])
         self.people_docs(facts)
         self.entity_docs(facts)
         self.source_docs()
         self.search_entries(facts, summaries)
+
+    def facts(self, order: Iterable[str] = FACTS) -> dict[str, dict[Any, Any]]:
+        """Build every fact of the seed (its rows made section by section, in `order`): their
+        documents, by section (in FACTS's order) and id."""
+        makers = {
+            "participations": self.participation,
+            "context_events": self.context_event,
+            "commitments": self.commitment,
+            "statements": self.statement,
+            "indicators": self.indicator,
+        }
+        sections = self.seed.sections
+        built = {
+            section: {fact.id: makers[section](fact) for fact in sections[section].values()}
+            for section in order
+        }
+        return {section: built[section] for section in FACTS}
 
     def vocabulary(self) -> None:
         seed = self.seed

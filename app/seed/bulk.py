@@ -29,7 +29,7 @@ and assembled at the end into the documents `Builder.build()` would make. By def
 Builder's code runs with plain dataclasses in place of the SQLModel table classes and of the
 public pydantic models (same fields in the same order, same values): building a SQLModel
 table instance costs ~80 µs, which would dominate a large load, and orjson writes a plain
-document as the very bytes pydantic writes of the model, twice as fast (`--sqlmodel-rows`
+document as the very bytes pydantic writes of the model, many times as fast (`--sqlmodel-rows`
 keeps the original classes, to compare). Documents stay UTF-8 bytes from serialiser to
 database, and a document made of others (a dialogue's, a person's, an entity's) splices in
 their JSON rather than serialising them again.
@@ -41,9 +41,16 @@ database is the same byte for byte. What a worker cannot see (ids and `previous`
 other chunks) the main process checks. On any problem the load is rolled back and done again
 in one process, which reports the problems in file order as it always has.
 
-Rows are written in large batches: `executemany` on SQLite (synchronous=OFF and an in-memory
-journal during the load only: unlike journal_mode=OFF it keeps ROLLBACK working, and on a
-fresh database it journals next to nothing; a 64 MiB page cache), `COPY` on PostgreSQL.
+**Writing.** Each table's rows are one flat list of values, from the worker that makes them
+(sent as orjson's JSON) to the database, written in large batches: on SQLite by `executemany`
+of many rows a statement (SQLite's work per statement, and Python's per call, done once for
+all of them), with synchronous=OFF and an in-memory journal during the load only (unlike
+journal_mode=OFF it keeps ROLLBACK working, and on a fresh database it journals next to
+nothing; a 64 MiB page cache); by `COPY` on PostgreSQL. The secondary indexes are dropped for
+the load and made again after it, one sort each. SQLite's full-text index (FTS5) is rebuilt
+beside the load: a thread keeps a copy of the search entries in a scratch database as they are
+written, runs FTS5's 'rebuild' there while the other indexes are made, and its tables are
+copied in (`SearchIndex`): the very rows a rebuild in the loaded database makes.
 """
 
 import argparse
@@ -56,9 +63,13 @@ import mmap
 import multiprocessing
 import operator
 import os
+import queue
 import re
 import resource
+import sqlite3
 import sys
+import tempfile
+import threading
 import time
 import types
 from collections import Counter, defaultdict, deque
@@ -66,7 +77,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import accumulate, chain, islice
 from pathlib import Path
 from typing import Any, cast, get_args
 
@@ -80,7 +91,7 @@ from sqlmodel import SQLModel
 from app import models as m
 from app import schemas as s
 from app.db import ensure_sqlite_folder, make_engine, metadata
-from app.seed.build import Builder
+from app.seed.build import FACTS, Builder
 from app.seed.format import DialogueIn, SeedFile, SourceIn
 from app.seed.load import KEPT_ACROSS_LOADS, LOAD_LOCK_KEY, LoadResult, migrate
 from app.seed.totals import TABLE as TOTALS_TABLE
@@ -103,11 +114,14 @@ MODELS: dict[str, type[BaseModel]] = {
     name: get_args(info.annotation)[0] for name, info in SeedFile.model_fields.items()
 }
 VOCABULARY = ("countries", "areas", "entities", "series", "people")
-FACTS = ("participations", "context_events", "commitments", "statements", "indicators")
+# the order a block's facts are built in, so their rows are written in (commitments first, as
+# the bulk loader always has: the same rows in the same order)
+BUILD_ORDER = ("commitments", "participations", "context_events", "statements", "indicators")
 Factory = Callable[[], Any]
 MAX_PROBLEMS = 100
 BATCH_ROWS = 200_000
 BATCH_BYTES = 256 * 2**20  # of documents
+VALUES_PER_INSERT = 250  # an INSERT's parameters on SQLite (rows of a table: as many as fit)
 # SQLite's page cache while loading (KiB): 64 MiB. A larger one (the 1 GiB this once was) only
 # made the inserts slower: the documents' pages pass through it once, and are written anyway.
 CACHE_KIB = -65536
@@ -193,11 +207,23 @@ class Layer(dict[Any, Any]):
         return self.shared.get(key, default)
 
 
+@dataclass
+class BulkSeed(Seed):
+    """A Seed whose sections are plain attributes too: `seed.sources` without calling
+    `Seed.__getattr__` (the checks and the Builder ask over ten times per fact). Its sections
+    are filled in place, never replaced."""
+
+    def __post_init__(self) -> None:
+        self.__dict__.update(self.sections)
+
+
 # Plain rows: the Builder's own code, with light row classes in place of the table classes.
 class PlainRow:
     """A row of one table as plain attributes: the fields of its SQLModel class, its defaults
-    (each table's is a dataclass of those fields: its generated __init__ is the cheapest)."""
+    (each table's is a slotted dataclass of those fields: its generated __init__ is the
+    cheapest, twice as fast as with a __dict__)."""
 
+    __slots__ = ()
     __tablename__: str
     columns: tuple[str, ...]
 
@@ -225,6 +251,7 @@ def plain_models() -> types.SimpleNamespace:
                 bases=(PlainRow,),
                 kw_only=True,
                 eq=False,
+                slots=True,
                 namespace={
                     "__tablename__": str(model.__tablename__),
                     "columns": tuple(c.name for c in model.__table__.columns),
@@ -234,10 +261,11 @@ def plain_models() -> types.SimpleNamespace:
 
 
 def plain_schemas() -> types.SimpleNamespace:
-    """`app.schemas` with each public model replaced by a slotted dataclass of the same fields
-    in the same order, with the same defaults: orjson writes one as the very bytes pydantic
-    writes of the model (compact, UTF-8, same string escapes, floats and dates), without
-    pydantic's validation of values the seed's models have already validated."""
+    """`app.schemas` with each public model replaced by a dataclass of the same fields in the
+    same order, with the same defaults: orjson writes one as the very bytes pydantic writes of
+    the model (compact, UTF-8, same string escapes, floats and dates), without pydantic's
+    validation of values the seed's models have already validated. Not slotted: orjson writes
+    a dataclass from its __dict__ ~7x faster than from its slots."""
     names = dict(vars(s))
     for name, model in vars(s).items():
         if not (isinstance(model, type) and issubclass(model, s.Public)) or model is s.Public:
@@ -256,7 +284,7 @@ def plain_schemas() -> types.SimpleNamespace:
                 spec = dataclasses.field(default=info.default)
             fields.append((field_name, Any, spec))
         names[name] = dataclasses.make_dataclass(
-            name, fields, kw_only=True, slots=True, namespace={"model_dump": _shallow_dump}
+            name, fields, kw_only=True, namespace={"model_dump": _shallow_dump}
         )
     return types.SimpleNamespace(**names)
 
@@ -317,16 +345,21 @@ def rebound(cls: type[Builder], **names: Any) -> type[Builder]:
     return type(cls.__name__, (cls,), methods)
 
 
-# Writing: rows as tuples in per-table buffers, flushed in dependency order, in big batches.
+# Writing: each table's rows as one flat list of values, flushed in dependency order, in big
+# batches, many rows per INSERT statement.
 class Buffers:
-    """Rows as tuples of their table's columns, and documents, per table in the order made."""
+    """Each table's rows, and the documents, as one flat list of values per table (row after
+    row, in the order made): cheaper to fill, to send between processes and to insert than a
+    tuple per row."""
 
     def __init__(self) -> None:
         self.tables = [t for t in metadata.sorted_tables if t.name != "dataset_version"]
+        self.widths = {t.name: len(t.columns) for t in self.tables}
+        assert min(self.widths.values()) > 1  # (attrgetter of one name returns no tuple)
         self.getters = {
             t.name: operator.attrgetter(*[c.name for c in t.columns]) for t in self.tables
         }
-        self.buffers: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        self.buffers: dict[str, list[Any]] = defaultdict(list)
         self.pending = 0
         self.pending_bytes = 0
 
@@ -334,17 +367,17 @@ class Buffers:
         getters, buffers = self.getters, self.buffers
         for row in rows:
             name = row.__tablename__
-            buffers[name].append(getters[name](row))
+            buffers[name] += getters[name](row)
         self.pending += len(rows)
 
     def tuples(self, table: str, rows: list[tuple[Any, ...]]) -> None:
-        self.buffers[table] += rows
+        self.buffers[table] += chain.from_iterable(rows)
         self.pending += len(rows)
 
     def document(self, kind: str, key: str, body: bytes) -> None:
         """A document's JSON as UTF-8 bytes, as the serialisers make it: SQLite stores them as
         the same TEXT (CAST), without decoding them to str and encoding them back."""
-        self.buffers["document"].append((kind, key, body))
+        self.buffers["document"] += (kind, key, body)
         self.pending += 1
         self.pending_bytes += len(body)
 
@@ -354,46 +387,63 @@ class Buffers:
     def flush(self) -> None:
         pass
 
-    def packed(self) -> tuple[dict[str, Any], tuple[list[tuple[str, str]], list[int], bytes]]:
-        """The rows and documents, to send to the main process: most tables' rows as orjson's
-        JSON (~8x faster than pickling tuples; str, int and None come back as they were),
-        the documents as one string of bytes."""
-        rows: dict[str, Any] = {}
-        for table, buffer in self.buffers.items():
-            if table == "document":
-                continue
-            rows[table] = buffer
-            if table in JSON_SAFE:  # (a date, or an int beyond 64 bits: pickled as they are)
-                with suppress(orjson.JSONEncodeError):
-                    rows[table] = orjson.dumps(buffer, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    def packed(self) -> tuple[dict[str, Any], tuple[Any, list[int], bytes]]:
+        """The rows and documents, to send to the main process: each table's values, and the
+        documents' kinds and keys, `compact`; the documents' bodies as one string of bytes."""
         documents = self.buffers.get("document", [])
-        keys = [(kind, key) for kind, key, _ in documents]
-        sizes = [len(body) for _, _, body in documents]
-        return rows, (keys, sizes, b"".join([body for _, _, body in documents]))
+        rows = {
+            table: compact(values, table in JSON_SAFE)
+            for table, values in self.buffers.items()
+            if table != "document"
+        }
+        names = documents[:]
+        del names[2::3]
+        bodies = documents[2::3]
+        return rows, (compact(names), [len(b) for b in bodies], b"".join(bodies))
 
     def unpack(
-        self,
-        rows: dict[str, Any],
-        documents: tuple[list[tuple[str, str]], list[int], bytes],
-        pending: int,
+        self, rows: dict[str, Any], documents: tuple[Any, list[int], bytes], pending: int
     ) -> None:
         """Take the rows and documents a worker made (of the blocks after those taken so far)."""
-        for table, buffer in rows.items():
-            self.buffers[table] += orjson.loads(buffer) if isinstance(buffer, bytes) else buffer
-        keys, sizes, blob = documents
-        view, position = memoryview(blob), 0
+        for table, values in rows.items():
+            self.buffers[table] += uncompact(values)
+        packed_names, sizes, blob = documents
+        names = uncompact(packed_names)
+        view, ends = memoryview(blob), list(accumulate(sizes))
         out = self.buffers["document"]
-        for (kind, key), size in zip(keys, sizes, strict=True):
-            out.append((kind, key, view[position : position + size]))
-            position += size
+        start = 0
+        for kind, key, end in zip(names[0::2], names[1::2], ends, strict=True):
+            out += (kind, key, view[start:end])
+            start = end
         self.pending += pending
         self.pending_bytes += len(blob)
 
 
+def compact(values: list[Any], json_safe: bool = True) -> bytes | list[Any]:
+    """A list of values to send to another process: as orjson's JSON (~8x faster than pickling;
+    str, int, None and lists of them come back as they were) unless it may hold a float (NaN
+    would be null) or holds what orjson refuses (a date, an int beyond 64 bits)."""
+    if json_safe:
+        with suppress(orjson.JSONEncodeError):
+            return orjson.dumps(values, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    return values
+
+
+def uncompact(values: bytes | list[Any]) -> list[Any]:
+    return orjson.loads(values) if isinstance(values, bytes) else values
+
+
 class Writer(Buffers):
-    def __init__(self, conn: Connection, clock: Clock, batch_rows: int = BATCH_ROWS):
+    def __init__(
+        self,
+        conn: Connection,
+        clock: Clock,
+        search_index: "SearchIndex | None" = None,
+        batch_rows: int = BATCH_ROWS,
+    ):
         super().__init__()
         self.conn = conn
+        self.search_index = search_index
         self.clock = clock
         self.batch_rows = batch_rows
         self.driver = driver(conn)
@@ -422,37 +472,40 @@ class Writer(Buffers):
 
     def flush(self) -> None:
         for table in self.tables:
-            rows = self.buffers.pop(table.name, None)
-            if not rows:
+            values = self.buffers.pop(table.name, None)
+            if not values:
                 continue
             with self.clock(f"insert: {table.name}"):
+                width = self.widths[table.name]
+                count = len(values) // width
                 if table.name == "search_entry":  # numbered across blocks, in the order made
-                    first = self.search_id + 1
-                    rows = [(first + n, *row[1:]) for n, row in enumerate(rows)]
-                    self.search_id += len(rows)
-                converters = self.converters[table.name]
-                if converters:
-                    rows = [_converted(row, converters) for row in rows]
-                self._insert(table, rows)
-                self.counts[table.name] += len(rows)
+                    values[0::width] = range(self.search_id + 1, self.search_id + count + 1)
+                    self.search_id += count
+                    if self.search_index is not None:
+                        self.search_index.add(values)
+                for n, convert in self.converters[table.name]:
+                    values[n::width] = [convert(value) for value in values[n::width]]
+                self._insert(table, values)
+                self.counts[table.name] += count
         self.pending = self.pending_bytes = 0
 
-    def _insert(self, table: Any, rows: list[tuple[Any, ...]]) -> None:
+    def _insert(self, table: Any, values: list[Any]) -> None:
         quote = self.conn.dialect.identifier_preparer.quote
         columns = ", ".join(quote(c.name) for c in table.columns)
+        width = len(table.columns)
         if self.sqlite:
             marks = ", ".join(
                 "CAST(? AS TEXT)" if (table.name, c.name) in BYTES_AS_TEXT else "?"
                 for c in table.columns
             )
-            self.driver.executemany(
-                f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})", rows
-            )
+            into = f"INSERT INTO {quote(table.name)} ({columns})"
+            insert_rows(self.driver, into, f"({marks})", width, values)
             return
         with (
             self.driver.cursor() as cursor,
             cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy,
         ):
+            rows = zip(*[iter(values)] * width, strict=True)
             if table.name == "document":
                 for kind, key, body in rows:
                     copy.write_row((kind, key, str(body, "utf-8")))
@@ -461,11 +514,16 @@ class Writer(Buffers):
                 copy.write_row(row)
 
 
-def _converted(row: tuple[Any, ...], converters: list[tuple[int, Any]]) -> tuple[Any, ...]:
-    values = list(row)
-    for n, convert in converters:
-        values[n] = convert(values[n])
-    return tuple(values)
+def insert_rows(db: Any, into: str, marks: str, width: int, values: list[Any]) -> None:
+    """Insert rows given as one flat list of values (`width` a row) on SQLite, many rows a
+    statement (`marks`: one row's): SQLite's work per statement is done once for all of them."""
+    per = max(1, VALUES_PER_INSERT // width) * width
+    whole = len(values) - len(values) % per
+    rows = ", ".join([marks] * (per // width))
+    db.executemany(f"{into} VALUES {rows}", (values[n : n + per] for n in range(0, whole, per)))
+    if whole < len(values):
+        rest = ", ".join([marks] * ((len(values) - whole) // width))
+        db.execute(f"{into} VALUES {rest}", values[whole:])
 
 
 # What spans blocks, gathered as the blocks go by.
@@ -652,16 +710,16 @@ class Chunk:
 class ChunkResult:
     problems: list[Problem]
     rows: dict[str, Any]  # see Buffers.packed
-    documents: tuple[list[tuple[str, str]], list[int], bytes]
+    documents: tuple[Any, list[int], bytes]  # see Buffers.packed
     pending: int
-    keys: dict[str, list[tuple[Any, int]]]  # every record's key and line, per section
+    keys: dict[str, Any]  # every record's key and line, per section (compact)
     dialogues: list[tuple[int, int | None]]  # each block's dialogue id and its `previous`
     counts: tuple[Counter[str], Counter[str], Counter[str]]  # areas', countries', dialogues'
     person: dict[str, dict[str, list[tuple[Any, bytes]]]]
     entity: dict[str, dict[str, list[tuple[Any, bytes]]]]
     summaries: dict[int, dict[str, Any]]
     shared_spans: list[tuple[tuple[Any, ...], str]]  # evidence rows citing shared sources
-    version_keys: list[Key]
+    version_keys: Any  # the facts' (kind, key), compact
     extras: list[tuple[int, bytes]]  # what the file's digest takes after a line: stored texts
     length: int
     lines: int
@@ -719,7 +777,7 @@ class Bulk:
         )
         self.problems: list[Problem] = []
         self.first_line: dict[str, dict[Any, int]] = {name: {} for name in SECTIONS}
-        self.shared = Seed(path.parent, {name: {} for name in SECTIONS}, {}, {}, "", [])
+        self.shared = BulkSeed(path.parent, {name: {} for name in SECTIONS}, {}, {}, "", [])
         self.dialogues: dict[int, DialogueIn] = {}
         self.block: Block | None = None
         self.shared_builder: Builder | None = None
@@ -871,7 +929,11 @@ class Bulk:
             rows=rows,
             documents=documents,
             pending=buffers.pending,
-            keys={name: list(dict.items(keys)) for name, keys in self.first_line.items() if keys},
+            keys={
+                name: compact(list(dict.items(keys)))
+                for name, keys in self.first_line.items()
+                if keys
+            },
             dialogues=[(d.id, d.previous) for d in self.dialogues.values()],
             counts=(g.area_commitments, g.country_commitments, g.country_dialogues),
             person={key: dict(parts) for key, parts in g.person.items()},
@@ -881,7 +943,7 @@ class Bulk:
                 (getter(row), shared_builder.fact_links[(row.fact_type, row.fact_id)])
                 for row in spans
             ],
-            version_keys=version_keys,
+            version_keys=compact(version_keys),
             extras=extras,
             length=chunk.length,
             lines=lines,
@@ -894,7 +956,7 @@ class Bulk:
             raise Fallback(f"{len(result.problems)} problem(s)")
         for section, keys in result.keys.items():
             first_line = self.first_line[section]
-            for key, number in keys:
+            for key, number in uncompact(keys):
                 if key in first_line:
                     raise Fallback(f"line {number}: a duplicate id")
                 first_line[key] = number
@@ -922,8 +984,9 @@ class Bulk:
             shared_builder.rows.append(row)
             shared_builder.fact_links[(row.fact_type, row.fact_id)] = link
         existing = self.versions.existing
-        for key in result.version_keys:
-            existing.pop(key, None)
+        if existing:  # (a first load has none)
+            for kind, key in uncompact(result.version_keys):
+                existing.pop((kind, key), None)
         # the file's digest: its bytes in order (the chunks follow each other), each stored
         # text after its source's line
         position = 0
@@ -1063,7 +1126,7 @@ class Bulk:
         sections["dialogues"][dialogue.id] = dialogue
         where = self.where(line.number)
         origin = {("dialogues", dialogue.id): where}
-        seed = Seed(self.path.parent, sections, origin, Layer(self.shared.texts), "", [])
+        seed = BulkSeed(self.path.parent, sections, origin, Layer(self.shared.texts), "", [])
         self.block = Block(dialogue, seed)
 
     def close_block(self) -> None:
@@ -1092,24 +1155,9 @@ class Bulk:
         b = self.builder_class(seed, versions)
         with clock("build: sources"):
             b.vocabulary()  # the block's own sources: the shared ones are behind its Layers
-        with clock("build: commitments"):
-            commitments = {c.id: b.commitment(c) for c in seed.commitments.values()}
-        with clock("build: other facts"):
-            participations = {p.id: b.participation(p) for p in seed.participations.values()}
-            events = {e.id: b.context_event(e) for e in seed.context_events.values()}
-            statements = {st.id: b.statement(st) for st in seed.statements.values()}
-            indicators = {i.id: b.indicator(i) for i in seed.indicators.values()}
-        facts: dict[str, dict[Any, Any]] = {
-            "participations": participations,
-            "context_events": events,
-            "commitments": commitments,
-            "statements": statements,
-            "indicators": indicators,
-        }
-        grouped: dict[str, list[Any]] = defaultdict(list)
-        for section, docs in facts.items():
-            for key in sorted(docs):
-                grouped[section].append(docs[key])
+        with clock("build: facts"):
+            facts = b.facts(BUILD_ORDER)
+        grouped = {section: [docs[key] for key in sorted(docs)] for section, docs in facts.items()}
         with clock("build: dialogue documents"):
             summary = b.dialogue(block.dialogue, grouped)
         with clock("build: source documents"):
@@ -1150,7 +1198,7 @@ class Bulk:
             # One series at a time: Builder.series_docs looks through every summary per series.
             for sr in shared.series.values():
                 sections = {**shared.sections, "series": {sr.slug: sr}}
-                seed = Seed(shared.folder, sections, shared.origin, shared.texts, "", [])
+                seed = BulkSeed(shared.folder, sections, shared.origin, shared.texts, "", [])
                 one = self.builder_class(seed, sb.versions)
                 one.series_docs(by_series[sr.slug])
                 series_rows += one.rows
@@ -1236,6 +1284,106 @@ class Bulk:
             parts = g.entity.pop(e.slug, {})
             write("entity", e.slug, spliced(entity, {k: parts.get(k, []) for k in lists}))
             self.writer.maybe_flush()
+
+
+# The search index, made beside the load
+class SearchIndex:
+    """SQLite's full-text index of the search entries (FTS5, see migration 0002), made beside
+    the load rather than after it. A thread keeps a copy of search_entry in a scratch database
+    (next to the loaded one, removed afterwards), fed as the Writer writes the table; after the
+    last entry it runs FTS5's own 'rebuild' there (in SQLite's code, which does not hold the
+    GIL) while the load makes its other indexes. The index's own tables are then copied in:
+    the very rows a 'rebuild' in the loaded database makes, as FTS5 makes the same rows of the
+    same entries with the same configuration (an index configured otherwise than a fresh one,
+    say with 'automerge', is rebuilt in place as before)."""
+
+    TABLES = ("search_fts_data", "search_fts_idx", "search_fts_docsize", "search_fts_config")
+
+    def __init__(self, conn: Connection):
+        self.main = driver(conn)
+        loaded = conn.engine.url.database
+        beside = Path(loaded).parent if loaded and loaded != ":memory:" else None
+        self.folder = tempfile.TemporaryDirectory(prefix=".bulk-search-", dir=beside)
+        path = Path(self.folder.name) / "search.sqlite3"
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size={CACHE_KIB}"):
+            self.db.execute(f"PRAGMA {pragma}")
+        definitions = "SELECT sql FROM sqlite_master WHERE name IN ('search_entry', 'search_fts')"
+        for (definition,) in self.main.execute(f"{definitions} ORDER BY name"):
+            self.db.execute(definition)
+        configuration = "SELECT * FROM search_fts_config ORDER BY k"
+        mine, theirs = (db.execute(configuration).fetchall() for db in (self.db, self.main))
+        self.usable = mine == theirs
+        self.entries: queue.SimpleQueue[list[Any] | None] = queue.SimpleQueue()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._fill_and_rebuild, name="search index")
+
+    def add(self, values: list[Any]) -> None:
+        """Search entries as written (search_entry's values, row after row)."""
+        self._put(values)
+
+    def rebuild(self) -> None:
+        """The last entry is in: rebuild the index (in the thread)."""
+        self._put(None)
+
+    def _put(self, item: list[Any] | None) -> None:
+        if self.thread.ident is None:  # started with the first entries: after the workers fork
+            self.thread.start()
+        self.entries.put(item)
+
+    def _fill_and_rebuild(self) -> None:
+        try:
+            self.db.execute("BEGIN")
+            width = len(SEARCH_ENTRY.columns)
+            columns = ", ".join(f'"{c.name}"' for c in SEARCH_ENTRY.columns)
+            into, marks = f"INSERT INTO search_entry ({columns})", f"({', '.join('?' * width)})"
+            while (values := self.entries.get()) is not None:
+                insert_rows(self.db, into, marks, width, values)
+            if self.usable:
+                self.db.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+            self.db.execute("COMMIT")
+        except BaseException as exc:  # raised again by copy_into, in the load's thread
+            self.error = exc
+            while self.entries.get() is not None:
+                pass
+
+    def copy_into(self) -> None:
+        """Wait for the rebuild, then replace the loaded database's index with its rows."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        for table in self.TABLES:
+            self.main.execute(f"DELETE FROM {table}")
+            rows = self.db.execute(f"SELECT * FROM {table}")
+            width = len(rows.description)
+            values = list(chain.from_iterable(rows))
+            insert_rows(
+                self.main, f"INSERT INTO {table}", f"({', '.join('?' * width)})", width, values
+            )
+
+    def close(self) -> None:
+        if self.thread.is_alive():  # (the load was refused)
+            self.usable = False
+            self.entries.put(None)
+            self.thread.join()
+        self.db.close()
+        self.folder.cleanup()
+
+
+SEARCH_ENTRY = metadata.tables["search_entry"]
+
+
+@contextmanager
+def search_index_beside(conn: Connection) -> Iterator[SearchIndex | None]:
+    """A SearchIndex for a load into SQLite, if the loaded database's index can take its rows."""
+    if conn.dialect.name != "sqlite":
+        yield None
+        return
+    index = SearchIndex(conn)
+    try:
+        yield index if index.usable else None
+    finally:
+        index.close()
 
 
 # Loading
@@ -1390,17 +1538,23 @@ def _load(
     with clock("delete the old dataset"):
         for table in reversed([*replaced, facts_table]):
             conn.execute(delete(table))
-    writer = Writer(conn, clock)
-    bulk = Bulk(path, writer, Versions(existing, version), sqlmodel_rows=sqlmodel_rows)
-    with deferred_indexes(conn, [t.name for t in writer.tables], clock), collector_paused():
-        bulk.run(workers)
-        if sqlite:  # the sorts of the indexes and of the search index: in memory if they can
-            driver(conn).execute(f"PRAGMA cache_size={SORT_CACHE_KIB}")
-    if sqlite:  # FTS5 index of search_entry (see migration 0002)
-        with clock("search index (FTS5 rebuild)"):
-            conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
-    with clock("list totals"):
-        refresh_totals(conn)
+    with search_index_beside(conn) as search_index:
+        writer = Writer(conn, clock, search_index)
+        bulk = Bulk(path, writer, Versions(existing, version), sqlmodel_rows=sqlmodel_rows)
+        with deferred_indexes(conn, [t.name for t in writer.tables], clock), collector_paused():
+            bulk.run(workers)
+            if search_index is not None:
+                search_index.rebuild()  # in its thread, while the other indexes are made
+            if sqlite:  # the sorts of the indexes and of the search index: in memory if they can
+                driver(conn).execute(f"PRAGMA cache_size={SORT_CACHE_KIB}")
+        with clock("list totals"):
+            refresh_totals(conn)
+        if search_index is not None:
+            with clock("search index (FTS5 rebuilt beside)"):
+                search_index.copy_into()
+        elif sqlite:  # FTS5 index of search_entry (see migration 0002)
+            with clock("search index (FTS5 rebuild)"):
+                conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
     counts = {t.name: writer.counts[t.name] for t in replaced if t.name != TOTALS_TABLE}
     conn.execute(
         insert(versions_table),
