@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
+import orjson
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
@@ -97,7 +98,7 @@ class Paging:
         if self.media_type == "text/csv":
             headers["Content-Disposition"] = f'inline; filename="{self.filename()}"'
             return Response(csv_of(page.bodies), headers=headers, media_type=CSV)
-        head = json.dumps(
+        head = orjson.dumps(
             {
                 "total": page.total,
                 "total_relation": "eq" if page.exact_total else "gte",
@@ -105,7 +106,7 @@ class Paging:
                 "offset": page.offset,
                 "next": next_url,
             }
-        ).encode()
+        )
         body = head[:-1] + b',"items":[' + b",".join(page.bodies) + b"]}"
         return Response(body, headers=headers, media_type="application/json")
 
