@@ -39,7 +39,7 @@ class Entry:
 
     def answer(
         self, scope: Scope, if_none_match: bytes, fresh: list[tuple[bytes, bytes]]
-    ) -> "Answer":
+    ) -> Answer:
         """The stored response with the `fresh` headers added (a 304 if the client has it)."""
         if if_none_match and etag_matches(if_none_match, self.etag):
             start = {
@@ -96,7 +96,16 @@ class ResponseCache:
         """The status and the two messages that answer the request from the cache, adding
         the `fresh` headers; None when the cache does not hold the response. Not a coroutine:
         on a hit, the caller sends the messages (each await here would cost a coroutine)."""
-        key, if_none_match = self.key(scope)
+        return self.stored(*self.key(scope), scope, fresh)
+
+    def stored(
+        self,
+        key: Key | None,
+        if_none_match: bytes,
+        scope: Scope,
+        fresh: list[tuple[bytes, bytes]],
+    ) -> Answer | None:
+        """`answer()` for a request whose key is known."""
         entry = self.entries.get(key) if key is not None else None
         if entry is None:
             return None
@@ -107,12 +116,12 @@ class ResponseCache:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Fill the cache with what the layers below answer. A hit seldom gets here: only
-        behind a rate limit (Observe asks `hit()` first otherwise)."""
-        key = self.key(scope)[0] if scope["type"] == "http" else None
+        behind a rate limit (Observe asks `answer()` first otherwise)."""
+        key, if_none_match = self.key(scope) if scope["type"] == "http" else (None, b"")
         if key is None:
             await self.app(scope, receive, send)
             return
-        answer = self.answer(scope, [])
+        answer = self.stored(key, if_none_match, scope, [])
         if answer is not None:
             await send(answer[1])
             await send(answer[2])

@@ -249,7 +249,7 @@ class Observe:
 
     def done(self, scope: Scope, status: int, started: float, request_id: bytes) -> None:
         elapsed = time.perf_counter() - started
-        route = scope.get("route_template") or route_template(scope)
+        route = route_template(scope)
         self.metrics.observe(scope["method"], route, status, elapsed)
         if self.log is not None:
             client = (scope.get("client") or ("-",))[0]
