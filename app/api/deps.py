@@ -11,7 +11,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 from pydantic import BeforeValidator
 
-from app.read import Column, Keys, Order, Reader, Snapshot
+from app.read import Column, Keys, Order, Reader, Snapshot, utf8
 from app.schemas import Problem
 
 DATASET_HEADER = "X-Dataset-Version"
@@ -156,7 +156,7 @@ class NotFound(Exception):
 
 
 def stamp_version(response: Response, snap: Snapshot) -> Response:
-    response.headers[DATASET_HEADER] = str(snap.version or 0)
+    response.headers.update(version_header(snap))
     return response
 
 
@@ -165,8 +165,7 @@ def version_header(snap: Snapshot) -> dict[str, str]:
 
 
 def json_bytes(body: str | bytes, snap: Snapshot) -> Response:
-    content = body.encode() if isinstance(body, str) else body
-    return Response(content, headers=version_header(snap), media_type="application/json")
+    return Response(utf8(body), headers=version_header(snap), media_type="application/json")
 
 
 def document_or_404(snap: Snapshot, kind: str, key: str, what: str) -> Response:
