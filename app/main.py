@@ -171,10 +171,8 @@ class Edge(Observe):
         self.cache = None
         if settings.cache_bytes:
             open_cors = "*" in settings.cors_origins
-            asgi = self.cache = ResponseCache(
-                asgi, clock.get, settings.cache_bytes, not open_cors, metrics.cache_result
-            )
-            metrics.cache_usage = self.cache.usage
+            asgi = self.cache = ResponseCache(asgi, clock, settings.cache_bytes, not open_cors)
+            metrics.cache = self.cache
         in_reach = self.cache  # hits are answered here, unless a rate limit comes first
         if settings.rate_limit_per_minute:
             limited = ("/health", "/ready", "/metrics")

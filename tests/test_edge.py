@@ -62,18 +62,27 @@ def test_a_cache_hit_answers_if_none_match_with_304(cached: TestClient) -> None:
     assert cached.get("/dialogues/5", headers={"If-None-Match": '"other"'}).status_code == 200
 
 
+def metric(client: TestClient, sample: str) -> float:
+    """The value of one sample in /metrics (0 if it is not there yet)."""
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
 def test_hits_are_counted_and_per_request_headers_are_fresh(cached: TestClient) -> None:
-    first = cached.get("/indicators", headers={"X-Request-ID": "first-request"})
-    second = cached.get("/indicators", headers={"X-Request-ID": "second-request"})
+    requests = 'http_requests_total{method="GET",route="/indicators",status="200"}'
+    timed = 'http_request_duration_seconds_count{method="GET",route="/indicators"}'
+    hits = 'response_cache_lookups_total{result="hit"}'
+    before = [metric(cached, name) for name in (requests, timed, hits)]
+    url = "/indicators?limit=3&offset=1"  # a URL no other test asks for: the first is a miss
+    first = cached.get(url, headers={"X-Request-ID": "first-request"})
+    second = cached.get(url, headers={"X-Request-ID": "second-request"})
     assert first.headers["x-request-id"] == "first-request"
     assert second.headers["x-request-id"] == "second-request"
-    metrics = cached.get("/metrics").text
-    hits = next(
-        float(line.split()[-1])
-        for line in metrics.splitlines()
-        if line.startswith('response_cache_lookups_total{result="hit"}')
-    )
-    assert hits >= 1
+    after = [metric(cached, name) for name in (requests, timed, hits)]
+    # both requests counted; the one rendered below the cache timed; the second one a hit
+    assert [b - a for a, b in zip(before, after, strict=True)] == [2, 1, 1]
 
 
 def test_the_cache_stays_within_its_budget(app_settings: Settings) -> None:
@@ -91,6 +100,42 @@ def test_the_cache_stays_within_its_budget(app_settings: Settings) -> None:
         assert 0 < gauges["response_cache_bytes"] <= 60_000
         assert 0 < gauges["response_cache_entries"] < 8
         assert gauges["response_cache_bytes"] == app.cache.size  # type: ignore[union-attr]
+
+
+def test_eviction_spares_an_entry_hit_since_it_was_last_passed_over() -> None:
+    """The cache layer on its own, over an app whose responses all weigh the same."""
+    import asyncio
+
+    from app.edge.cache import ResponseCache
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        headers = [(b"etag", b'"%s"' % scope["path"].encode()), (b"x-dataset-version", b"1")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"x" * 1000})
+
+    class Clock:
+        value = 1
+
+    async def sent(cache: ResponseCache, path: str) -> None:
+        scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": []}
+
+        async def send(message: object) -> None:
+            pass
+
+        await cache(scope, lambda: None, send)  # type: ignore[arg-type]
+
+    cache = ResponseCache(app, Clock(), budget_bytes=10**6, vary_origin=False)
+    asyncio.run(sent(cache, "/a"))
+    cache.budget = 4 * cache.size  # room for four
+    for path in ("/b", "/c", "/d"):
+        asyncio.run(sent(cache, path))
+    for entry in cache.entries.values():
+        entry.used = False  # as if eviction had passed them all over
+    asyncio.run(sent(cache, "/a"))  # a hit: /a is the oldest, but was just used
+    asyncio.run(sent(cache, "/e"))  # over budget: one entry must go
+    held = {key[1] for key in cache.entries}
+    assert held == {"/a", "/c", "/d", "/e"}
+    assert cache.lookups() == {"hit": 1, "miss": 5}
 
 
 # Observability
@@ -159,6 +204,9 @@ def test_cache_hits_behind_a_rate_limit_are_limited_and_the_same_bytes(
         for n, answer in enumerate(answers[:3]):
             assert comparable(answer) == expected
             assert answer.headers.get_list("x-request-id") == [f"r{n}"]
+        # the hits are counted under their route, like the miss before them
+        routes = 'http_requests_total{method="GET",route="/areas",status="200"}'
+        assert metric(client, routes) == 3
 
 
 def test_bad_configuration_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,67 +5,62 @@ and Origin where CORS is not open to all).
 It stores what the layers below it sent for a GET (200s with an ETag only) and replays it:
 the same bytes and headers, a 304 when If-None-Match matches, no body for HEAD. Per-request
 headers (X-Request-ID, Date) are never stored: uvicorn adds the date, and the request id is
-added as a hit is sent. Bounded in bytes, least recently used first out; a newer dataset
-version empties it.
+added as a hit is sent. Bounded in bytes; a newer dataset version empties it. Eviction gives
+a second chance (the "clock" approximation of least recently used): the oldest entry goes
+unless it was hit since it was last passed over, in which case it moves to the back. A hit
+only sets a flag, cheaper than reordering the entries on every hit.
 
 A hit is the hot path of the whole API, so `answer()` is called straight from the outermost
-layer (`Observe`, which times and counts it, and sends the answer): a hit then costs one pass
+layer (`Observe`, which counts it and sends the answer): a hit then costs one pass
 over the request's headers, one dictionary lookup and two messages. Only a miss goes down
 through the layers.
 """
 
 from collections import OrderedDict
-from collections.abc import Callable
+from typing import Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.edge.observe import route_template
 from app.edge.representations import Collector, etag_matches, wants_gzip
 
 Key = tuple[int, str, bytes, bytes, bool, bytes]
 NO_BODY = {"type": "http.response.body", "body": b""}
-Answer = tuple[int, Message, Message]  # status, response start, response body
+
+
+class Clock(Protocol):
+    value: int | None  # the dataset version being served
+
+
+Answer = tuple[int, Message, Message, str]  # status, response start and body, route template
 
 
 class Entry:
-    __slots__ = ("body", "etag", "headers", "headers_304", "route", "size")
+    __slots__ = ("body", "etag", "headers", "headers_304", "route", "size", "used")
 
-    def __init__(self, headers: list[tuple[bytes, bytes]], body: bytes, route: str | None):
+    def __init__(self, headers: list[tuple[bytes, bytes]], body: bytes, route: str):
         self.body = {"type": "http.response.body", "body": body}
         self.route = route
         self.etag = next(v for k, v in headers if k == b"etag").strip(b'"')
         self.headers = headers
         self.headers_304 = [(k, v) for k, v in headers if k != b"content-length"]
         self.size = len(body) + 2 * sum(len(k) + len(v) for k, v in headers) + 200
-
-    def answer(
-        self, scope: Scope, if_none_match: bytes, fresh: list[tuple[bytes, bytes]]
-    ) -> Answer:
-        """The stored response with the `fresh` headers added (a 304 if the client has it)."""
-        if if_none_match and etag_matches(if_none_match, self.etag):
-            start = {
-                "type": "http.response.start",
-                "status": 304,
-                "headers": self.headers_304 + fresh,
-            }
-            return 304, start, NO_BODY
-        start = {"type": "http.response.start", "status": 200, "headers": self.headers + fresh}
-        return 200, start, NO_BODY if scope["method"] == "HEAD" else self.body
+        self.used = True  # asked for since eviction last passed it over (as a new entry was)
 
 
 class ResponseCache:
     def __init__(
         self,
         app: ASGIApp,
-        version: Callable[[], int | None],
+        clock: Clock,
         budget_bytes: int,
         vary_origin: bool,
-        count: Callable[[str], None],
     ):
         self.app = app
-        self.version = version
+        self.clock = clock
         self.budget = budget_bytes
         self.vary_origin = vary_origin
-        self.count = count
+        self.hits = self.misses = 0
         self.entries: OrderedDict[Key, Entry] = OrderedDict()
         self.size = 0
         self.stored_version: int | None = None
@@ -74,10 +69,13 @@ class ResponseCache:
         """Bytes held (as counted against the budget) and entries."""
         return self.size, len(self.entries)
 
+    def lookups(self) -> dict[str, int]:
+        return {"hit": self.hits, "miss": self.misses}
+
     def key(self, scope: Scope) -> tuple[Key | None, bytes]:
         """The request's key (None: not cacheable) and its If-None-Match."""
-        version = self.version()
-        if scope["method"] not in ("GET", "HEAD") or version is None:
+        version = self.clock.value
+        if version is None or scope["method"] not in ("GET", "HEAD"):
             return None, b""
         accept = if_none_match = origin = encodings = b""
         for name, value in scope["headers"]:
@@ -93,48 +91,49 @@ class ResponseCache:
         return (version, scope["path"], scope["query_string"], accept, gzip, origin), if_none_match
 
     def answer(self, scope: Scope, fresh: list[tuple[bytes, bytes]]) -> Answer | None:
-        """The status and the two messages that answer the request from the cache, adding
-        the `fresh` headers; None when the cache does not hold the response. Not a coroutine:
-        on a hit, the caller sends the messages (each await here would cost a coroutine)."""
-        return self.stored(*self.key(scope), scope, fresh)
-
-    def stored(
-        self,
-        key: Key | None,
-        if_none_match: bytes,
-        scope: Scope,
-        fresh: list[tuple[bytes, bytes]],
-    ) -> Answer | None:
-        """`answer()` for a request whose key is known."""
-        entry = self.entries.get(key) if key is not None else None
+        """The status, the two messages that answer the request from the cache (with the
+        `fresh` headers added) and the route template; None when the cache does not hold the
+        response. Not a coroutine: on a hit, the caller sends the messages (each await here
+        would cost a coroutine). Written in one piece: this is the path every hit takes."""
+        key, if_none_match = self.key(scope)
+        entry = self.entries.get(key)  # type: ignore[arg-type]  # no entry has the key None
         if entry is None:
             return None
-        self.entries.move_to_end(key)  # type: ignore[arg-type]
-        self.count("hit")
-        scope["route_template"] = entry.route
-        return entry.answer(scope, if_none_match, fresh)
+        entry.used = True
+        self.hits += 1
+        if if_none_match and etag_matches(if_none_match, entry.etag):
+            status, headers, body = 304, entry.headers_304, NO_BODY
+        else:
+            status, headers = 200, entry.headers
+            body = NO_BODY if scope["method"] == "HEAD" else entry.body
+        start = {"type": "http.response.start", "status": status, "headers": headers + fresh}
+        return status, start, body, entry.route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Fill the cache with what the layers below answer. A hit seldom gets here: only
         behind a rate limit (Observe asks `answer()` first otherwise)."""
-        key, if_none_match = self.key(scope) if scope["type"] == "http" else (None, b"")
-        if key is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        answer = self.stored(key, if_none_match, scope, [])
+        answer = self.answer(scope, [])
         if answer is not None:
+            scope["route_template"] = answer[3]  # for the metrics and the log
             await send(answer[1])
             await send(answer[2])
             return
-        self.count("miss")
+        key = self.key(scope)[0]  # a miss reads the headers again: cheap next to rendering it
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        self.misses += 1
         if scope["method"] == "HEAD":
             await self.app(scope, receive, send)
             return
         capture = Collector(send)
         await self.app(scope, receive, capture)
-        self.keep(key, capture, scope.get("route_template"))
+        self.keep(key, capture, route_template(scope))
 
-    def keep(self, key: Key, capture: Collector, route: str | None) -> None:
+    def keep(self, key: Key, capture: Collector, route: str) -> None:
         headers = dict(capture.headers)
         served = headers.get(b"x-dataset-version", b"")
         if capture.status != 200 or b"etag" not in headers or served != str(key[0]).encode():
@@ -151,5 +150,9 @@ class ResponseCache:
         self.entries[key] = entry
         self.size += entry.size
         while self.size > self.budget:
-            _, evicted = self.entries.popitem(last=False)
-            self.size -= evicted.size
+            oldest, evicted = self.entries.popitem(last=False)
+            if evicted.used:  # a second chance
+                evicted.used = False
+                self.entries[oldest] = evicted
+            else:
+                self.size -= evicted.size
