@@ -7,7 +7,8 @@
 For each database (freshly migrated and loaded with the curated seed) it starts, each as one
 uvicorn worker (uvloop + httptools) pinned to core 0 with taskset:
 - the baseline (`bench.baseline`): the exact response the app served for each URL, body and
-  headers (less `x-request-id`, made per request), pre-serialised: the ratios are against it;
+  headers (its `x-request-id` too, the same one every time), pre-serialised: the ratios are
+  against it;
 - "bare": the same body with only its content type and length, for reference (uvicorn spends
   about a microsecond on each header, so the app's dozen headers cost it too);
 - the app with its response cache (default budget), access log off;
@@ -213,6 +214,12 @@ def bench_backend(backend: str, args: argparse.Namespace, wrk_path: str, work: P
     return {"cells": cells, "sizes": sizes, "rss": rss}
 
 
+def paired_ratio(rps: list[float], base: list[float]) -> float:
+    """The median of each round's ratio: the VM's speed drifts between rounds more than it
+    does within one, so each variant is compared with the baseline of its own round."""
+    return statistics.median(r / b for r, b in zip(rps, base, strict=True))
+
+
 def table(results: dict[str, Any], args: argparse.Namespace) -> str:
     head = (
         f"{'database':<11}{'endpoint':<31}{'variant':<40}{'req/s':>9}  {'(range)':<15}"
@@ -220,13 +227,14 @@ def table(results: dict[str, Any], args: argparse.Namespace) -> str:
     )
     lines = [
         f"wrk -t1 -c{args.connections} -d{args.seconds:g}s --latency, {args.rounds} round(s); "
-        "req/s, p50, p99: medians of the rounds",
+        "req/s, p50, p99: medians of the rounds; vs base: the median of the rounds' ratios "
+        "(each round's req/s over the baseline's in that round)",
         head,
         "-" * len(head),
     ]
     for backend, found in results.items():
         for path in ENDPOINTS:
-            base = found["cells"][(path, "baseline")].median("rps")
+            base = [r.rps for r in found["cells"][(path, "baseline")].results]
             for variant in VARIANTS:
                 cell = found["cells"][(path, variant.key)]
                 rps = [r.rps for r in cell.results]
@@ -236,7 +244,7 @@ def table(results: dict[str, Any], args: argparse.Namespace) -> str:
                     f"{backend:<11}{'GET ' + path:<31}{variant.label:<40}"
                     f"{cell.median('rps'):>9,.0f}  {spread:<15}"
                     f"{cell.median('p50') * 1000:>9.2f}ms{cell.median('p99') * 1000:>9.2f}ms"
-                    f"{cell.median('rps') / base:>9.2f}{cell.median('other_cpu'):>10.0%}"
+                    f"{paired_ratio(rps, base):>9.2f}{cell.median('other_cpu'):>10.0%}"
                     + (f"  ! {errors}" if errors else "")
                 )
             lines.append("")
