@@ -17,9 +17,18 @@ uvicorn worker (uvloop + httptools) pinned to core 0 with taskset:
 Then, with wrk pinned to core 1 (`wrk -t1 -c32 -d<N>s --latency`), after a warm-up, for each
 endpoint it runs every variant in turn, for several rounds (variants alternate, so drift hits
 them alike), and prints one table: req/s (median of the rounds, and their range), p50 and p99
-latency (medians), and the ratio to the baseline measured in the same run. "other CPU" is CPU
-time that processes outside the benchmark (not the server, not PostgreSQL) used during the
-runs, as a share of one core: a noisy neighbour shows there. Nothing is asserted.
+latency (medians), and the ratio to the baseline measured in the same run: the median of the
+rounds' ratios, each variant over the baseline's run of the same round.
+
+This shared VM's speed drifts by tens of per cent from one run to the next, so it also runs
+each app variant side by side with the baseline: both loaded at once (two wrk processes),
+both servers on the one server core, whose time the scheduler splits between them. A drift
+then slows both alike, and the ratio of their req/s is the ratio of their costs per request;
+the table gives the median over the rounds.
+
+"other CPU" is CPU time that processes outside the benchmark (not the server, not
+PostgreSQL) used during the runs, as a share of one core: a noisy neighbour shows there.
+Nothing is asserted.
 """
 
 import argparse
@@ -68,6 +77,8 @@ VARIANTS = [
     Variant("log", "app, cache, access log on", "log"),
     Variant("nocache", "app, cache off (CACHE_BYTES=0)", "nocache"),
 ]
+
+APP_VARIANTS = [v for v in VARIANTS if v.server not in ("baseline", "bare")]
 
 
 @dataclass
@@ -118,6 +129,26 @@ def parse_wrk(output: str) -> tuple[float, float, float, str]:
     return rps, p50, p99, "; ".join(errors)
 
 
+def wrk_command(wrk_path: str, secs: float, connections: int, headers: list[str]) -> list[str]:
+    cmd = ["taskset", "-c", CLIENT_CORE, wrk_path, "-t1", f"-c{connections}", f"-d{secs:g}s"]
+    cmd += ["--latency"]
+    for header in headers:
+        cmd += ["-H", header]
+    return cmd
+
+
+def side_by_side(
+    wrk_path: str, urls: tuple[str, str], secs: float, connections: int, headers: list[str]
+) -> float:
+    """Load two servers at once, both on the server core: the second's req/s over the first's.
+    The core's time is shared between them, so whatever slows the machine slows both alike,
+    and the ratio is that of their costs per request."""
+    cmd = wrk_command(wrk_path, secs, connections, headers)
+    runs = [subprocess.Popen([*cmd, url], stdout=subprocess.PIPE, text=True) for url in urls]
+    first, second = (parse_wrk(run.communicate()[0])[0] for run in runs)
+    return second / first
+
+
 def wrk(
     wrk_path: str,
     url: str,
@@ -126,10 +157,7 @@ def wrk(
     headers: list[str],
     server: Server | None = None,
 ) -> Result:
-    cmd = ["taskset", "-c", CLIENT_CORE, wrk_path, "-t1", f"-c{connections}", f"-d{secs:g}s"]
-    cmd += ["--latency"]
-    for header in headers:
-        cmd += ["-H", header]
+    cmd = wrk_command(wrk_path, secs, connections, headers)
     exclude = {os.getpid(), *([server.pid] if server else [])}
     before = other_cpu_snapshot(exclude)
     started = time.perf_counter()
@@ -209,9 +237,20 @@ def bench_backend(backend: str, args: argparse.Namespace, wrk_path: str, work: P
                                 server,
                             )
                             cells.setdefault((path, variant.key), Cell()).results.append(result)
+                log(f"[{backend}] side by side")
+                pairs: dict[tuple[str, str], list[float]] = {}
+                for _ in range(args.rounds):
+                    for path in ENDPOINTS:
+                        for variant in APP_VARIANTS:
+                            headers = [f"If-None-Match: {etags[path]}"] * variant.if_none_match
+                            urls = (baseline.base + path, every[variant.server].base + path)
+                            ratio = side_by_side(
+                                wrk_path, urls, args.seconds, args.connections, headers
+                            )
+                            pairs.setdefault((path, variant.key), []).append(ratio)
                 sizes = {path: Path(manifest[path]["body"]).stat().st_size for path in ENDPOINTS}
                 rss = {name: server.rss_bytes() for name, server in every.items()}
-    return {"cells": cells, "sizes": sizes, "rss": rss}
+    return {"cells": cells, "pairs": pairs, "sizes": sizes, "rss": rss}
 
 
 def paired_ratio(rps: list[float], base: list[float]) -> float:
@@ -223,12 +262,13 @@ def paired_ratio(rps: list[float], base: list[float]) -> float:
 def table(results: dict[str, Any], args: argparse.Namespace) -> str:
     head = (
         f"{'database':<11}{'endpoint':<31}{'variant':<40}{'req/s':>9}  {'(range)':<15}"
-        f"{'p50':>11}{'p99':>11}{'vs base':>9}{'other CPU':>11}"
+        f"{'p50':>11}{'p99':>11}{'vs base':>9}{'side by side':>14}{'other CPU':>11}"
     )
     lines = [
         f"wrk -t1 -c{args.connections} -d{args.seconds:g}s --latency, {args.rounds} round(s); "
         "req/s, p50, p99: medians of the rounds; vs base: the median of the rounds' ratios "
-        "(each round's req/s over the baseline's in that round)",
+        "(each round's req/s over the baseline's in that round); side by side: the median "
+        "ratio with the variant and the baseline loaded at once, sharing the server core",
         head,
         "-" * len(head),
     ]
@@ -237,6 +277,8 @@ def table(results: dict[str, Any], args: argparse.Namespace) -> str:
             base = [r.rps for r in found["cells"][(path, "baseline")].results]
             for variant in VARIANTS:
                 cell = found["cells"][(path, variant.key)]
+                pair = found["pairs"].get((path, variant.key))
+                beside = f"{statistics.median(pair):>14.2f}" if pair else f"{'':>14}"
                 rps = [r.rps for r in cell.results]
                 spread = f"({min(rps):,.0f}-{max(rps):,.0f})"
                 errors = "; ".join(sorted({r.errors for r in cell.results if r.errors}))
@@ -244,7 +286,7 @@ def table(results: dict[str, Any], args: argparse.Namespace) -> str:
                     f"{backend:<11}{'GET ' + path:<31}{variant.label:<40}"
                     f"{cell.median('rps'):>9,.0f}  {spread:<15}"
                     f"{cell.median('p50') * 1000:>9.2f}ms{cell.median('p99') * 1000:>9.2f}ms"
-                    f"{paired_ratio(rps, base):>9.2f}{cell.median('other_cpu'):>10.0%}"
+                    f"{paired_ratio(rps, base):>9.2f}{beside}{cell.median('other_cpu'):>10.0%}"
                     + (f"  ! {errors}" if errors else "")
                 )
             lines.append("")
@@ -290,6 +332,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"{path} {key}": [vars(r) for r in cell.results]
                     for (path, key), cell in found["cells"].items()
                 },
+                "side_by_side": {f"{path} {key}": r for (path, key), r in found["pairs"].items()},
             }
             for backend, found in results.items()
         }
