@@ -7,8 +7,8 @@ For each size it generates the dataset (`bench.synth`, cached in --data) and, pe
 bulk-loads it into a fresh database (`python -m app.seed.bulk load`, timed; on PostgreSQL
 then VACUUM ANALYZE, which autovacuum would do but is off on the build machine), starts the real
 app (1 uvicorn worker, uvloop + httptools, pinned to core 0, response cache and access log
-off) and times, over one kept-alive connection, the median of --repeat requests (after two
-warm-ups) of:
+off) and times, over one kept-alive connection, the median of --repeat requests of each
+(after two warm-ups; the queries take turns, one request each a round):
 - the filtered list's first page (`/commitments?area=digital`);
 - a deep page: it follows `next` cursors (limit=100) to about the middle of that list, then
   times one page (limit=20) there;
@@ -70,23 +70,35 @@ def queries(meta: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def timed(client: Client, target: str, repeat: int) -> dict[str, Any]:
-    status, body, _ = client.get(target)
-    client.get(target)
-    times = []
+def timed(client: Client, targets: dict[str, str], repeat: int) -> dict[str, dict[str, Any]]:
+    """Each target twice to warm up, then `repeat` rounds of one request to each target in
+    turn: a passing disturbance (autovacuum after a load, a neighbour) slows every query a
+    little rather than one query a lot. The median and the fastest request, per target."""
+    for target in targets.values():
+        client.get(target)
+        client.get(target)
+    times: dict[str, list[float]] = {label: [] for label in targets}
+    last: dict[str, tuple[int, bytes]] = {}
     for _ in range(repeat):
-        status, body, took = client.get(target)
-        times.append(took)
-    total = None
-    if status == 200 and body[:1] == b"{":
-        total = json.loads(body).get("total")
-    return {
-        "ms": statistics.median(times) * 1000,
-        "min_ms": min(times) * 1000,
-        "status": status,
-        "total": total,
-        "bytes": len(body),
-    }
+        for label, target in targets.items():
+            status, body, took = client.get(target)
+            times[label].append(took)
+            last[label] = (status, body)
+    results = {}
+    for label, target in targets.items():
+        status, body = last[label]
+        total = None
+        if status == 200 and body[:1] == b"{":
+            total = json.loads(body).get("total")
+        results[label] = {
+            "target": target,
+            "ms": statistics.median(times[label]) * 1000,
+            "min_ms": min(times[label]) * 1000,
+            "status": status,
+            "total": total,
+            "bytes": len(body),
+        }
+    return results
 
 
 def deep_target(client: Client, budget: float) -> tuple[str, dict[str, Any]]:
@@ -151,14 +163,15 @@ def measure(size: int, backend: str, args: argparse.Namespace, work: Path) -> di
         server = app_server(f"scale-{backend}-{size}", url, work, CACHE_BYTES="0")
         with servers(server):
             client = Client(server.base)
-            results: dict[str, Any] = {}
+            targets = {}
             try:
                 for label, target in queries(meta):
                     if target == "DEEP":
                         target, walk = deep_target(client, args.walk_budget)
                         loaded["walk"] = walk
-                    results[label] = {"target": target, **timed(client, target, args.repeat)}
-                    r = results[label]
+                    targets[label] = target
+                results = timed(client, targets, args.repeat)
+                for label, r in results.items():
                     log(f"  {label}: {r['ms']:.1f} ms, total {r['total']}, {r['bytes']:,} B")
             finally:
                 client.close()
