@@ -1,12 +1,14 @@
 """The edge layers: the response cache is exactly as correct as the app, and every request
 is observed (request id, metrics by route template, one access-log line) and can be limited."""
 
+import asyncio
 import json
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.edge.cache import ResponseCache
 from app.main import create_app
 from app.settings import Settings
 
@@ -104,9 +106,6 @@ def test_the_cache_stays_within_its_budget(app_settings: Settings) -> None:
 
 def test_eviction_spares_an_entry_hit_since_it_was_last_passed_over() -> None:
     """The cache layer on its own, over an app whose responses all weigh the same."""
-    import asyncio
-
-    from app.edge.cache import ResponseCache
 
     async def app(scope, receive, send):  # type: ignore[no-untyped-def]
         headers = [(b"etag", b'"%s"' % scope["path"].encode()), (b"x-dataset-version", b"1")]

@@ -269,8 +269,8 @@ class Observe:
                 await recorder(SERVER_ERROR_START)
                 await recorder({"type": "http.response.body", "body": SERVER_ERROR_BODY})
         finally:
-            route = route_template(scope)
-            status = recorder.status
-            self.metrics.observe(scope["method"], route, status, time.perf_counter() - started)
+            route, status = route_template(scope), recorder.status
+            elapsed = time.perf_counter() - started
+            self.metrics.observe(scope["method"], route, status, elapsed)
             if self.log is not None:
-                self.log.record(scope, route, status, time.perf_counter() - started, request_id)
+                self.log.record(scope, route, status, elapsed, request_id)
