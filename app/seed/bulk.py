@@ -499,7 +499,7 @@ class Writer(Buffers):
                 for c in table.columns
             )
             into = f"INSERT INTO {quote(table.name)} ({columns})"
-            insert_rows(self.driver, into, f"({marks})", width, values)
+            insert_rows(self.driver, into, width, values, f"({marks})")
             return
         with (
             self.driver.cursor() as cursor,
@@ -514,9 +514,13 @@ class Writer(Buffers):
                 copy.write_row(row)
 
 
-def insert_rows(db: Any, into: str, marks: str, width: int, values: list[Any]) -> None:
+def insert_rows(
+    db: Any, into: str, width: int, values: list[Any], marks: str | None = None
+) -> None:
     """Insert rows given as one flat list of values (`width` a row) on SQLite, many rows a
-    statement (`marks`: one row's): SQLite's work per statement is done once for all of them."""
+    statement (`marks`: one row's, plain `?`s by default): SQLite's work per statement is done
+    once for all of them."""
+    marks = marks or f"({', '.join('?' * width)})"
     per = max(1, VALUES_PER_INSERT // width) * width
     whole = len(values) - len(values) % per
     rows = ", ".join([marks] * (per // width))
@@ -1287,6 +1291,9 @@ class Bulk:
 
 
 # The search index, made beside the load
+SEARCH_ENTRY = metadata.tables["search_entry"]
+
+
 class SearchIndex:
     """SQLite's full-text index of the search entries (FTS5, see migration 0002), made beside
     the load rather than after it. A thread keeps a copy of search_entry in a scratch database
@@ -1336,9 +1343,9 @@ class SearchIndex:
             self.db.execute("BEGIN")
             width = len(SEARCH_ENTRY.columns)
             columns = ", ".join(f'"{c.name}"' for c in SEARCH_ENTRY.columns)
-            into, marks = f"INSERT INTO search_entry ({columns})", f"({', '.join('?' * width)})"
+            into = f"INSERT INTO search_entry ({columns})"
             while (values := self.entries.get()) is not None:
-                insert_rows(self.db, into, marks, width, values)
+                insert_rows(self.db, into, width, values)
             if self.usable:
                 self.db.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
             self.db.execute("COMMIT")
@@ -1357,9 +1364,7 @@ class SearchIndex:
             rows = self.db.execute(f"SELECT * FROM {table}")
             width = len(rows.description)
             values = list(chain.from_iterable(rows))
-            insert_rows(
-                self.main, f"INSERT INTO {table}", f"({', '.join('?' * width)})", width, values
-            )
+            insert_rows(self.main, f"INSERT INTO {table}", width, values)
 
     def close(self) -> None:
         if self.thread.is_alive():  # (the load was refused)
@@ -1368,9 +1373,6 @@ class SearchIndex:
             self.thread.join()
         self.db.close()
         self.folder.cleanup()
-
-
-SEARCH_ENTRY = metadata.tables["search_entry"]
 
 
 @contextmanager
