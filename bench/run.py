@@ -21,10 +21,10 @@ latency (medians), and the ratio to the baseline measured in the same run: the m
 rounds' ratios, each variant over the baseline's run of the same round.
 
 This shared VM's speed drifts by tens of per cent from one run to the next, so it also runs
-each variant the cache answers side by side with the baseline: both loaded at once (two wrk processes),
-both servers on the one server core, whose time the scheduler splits between them. A drift
-then slows both alike, and the ratio of their req/s is the ratio of their costs per request;
-the table gives the median over the rounds.
+each variant the cache answers side by side with the baseline: both loaded at once (two wrk
+processes), both servers on the one server core, whose time the scheduler splits between
+them. A drift then slows both alike, and the ratio of their req/s is the ratio of their
+costs per request; the table gives the median over the rounds.
 
 "other CPU" is CPU time that processes outside the benchmark (not the server, not
 PostgreSQL) used during the runs, as a share of one core: a noisy neighbour shows there.
@@ -67,6 +67,10 @@ class Variant:
     label: str
     server: str
     if_none_match: bool = False
+
+    def headers(self, etag: str) -> list[str]:
+        """wrk's extra request headers: If-None-Match with the response's ETag, or none."""
+        return [f"If-None-Match: {etag}"] * self.if_none_match
 
 
 VARIANTS = [
@@ -229,7 +233,7 @@ def bench_backend(backend: str, args: argparse.Namespace, wrk_path: str, work: P
                     for path in ENDPOINTS:
                         for variant in VARIANTS:
                             server = every[variant.server]
-                            headers = [f"If-None-Match: {etags[path]}"] * variant.if_none_match
+                            headers = variant.headers(etags[path])
                             result = wrk(
                                 wrk_path,
                                 server.base + path,
@@ -244,7 +248,7 @@ def bench_backend(backend: str, args: argparse.Namespace, wrk_path: str, work: P
                 for _ in range(args.rounds):
                     for path in ENDPOINTS:
                         for variant in SIDE_BY_SIDE:
-                            headers = [f"If-None-Match: {etags[path]}"] * variant.if_none_match
+                            headers = variant.headers(etags[path])
                             urls = (baseline.base + path, every[variant.server].base + path)
                             ratio = side_by_side(
                                 wrk_path, urls, args.seconds, args.connections, headers

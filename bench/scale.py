@@ -72,8 +72,8 @@ def queries(meta: dict[str, Any]) -> list[tuple[str, str]]:
 
 def timed(client: Client, targets: dict[str, str], repeat: int) -> dict[str, dict[str, Any]]:
     """Each target twice to warm up, then `repeat` rounds of one request to each target in
-    turn: a passing disturbance (autovacuum after a load, a neighbour) slows every query a
-    little rather than one query a lot. The median and the fastest request, per target."""
+    turn: a passing disturbance (a neighbour on the VM, say) slows every query a little
+    rather than one query a lot. The median and the fastest request, per target."""
     for target in targets.values():
         client.get(target)
         client.get(target)
