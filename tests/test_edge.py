@@ -87,6 +87,19 @@ def test_hits_are_counted_and_per_request_headers_are_fresh(cached: TestClient) 
     assert [b - a for a, b in zip(before, after, strict=True)] == [2, 1, 1]
 
 
+def test_a_hit_echoes_a_sound_request_id_and_replaces_any_other(cached: TestClient) -> None:
+    url = "/indicators?limit=2&offset=2"  # a URL no other test asks for: the first is a miss
+    cached.get(url)
+    hits = 'response_cache_lookups_total{result="hit"}'
+    before = metric(cached, hits)
+    sound = cached.get(url, headers={"X-Request-ID": "abc-123"}).headers["x-request-id"]
+    forged = cached.get(url, headers={"X-Request-ID": "bad id\twith spaces"})
+    made = [forged.headers["x-request-id"], cached.get(url).headers["x-request-id"]]
+    assert metric(cached, hits) - before == 3
+    assert sound == "abc-123"
+    assert "bad id" not in made[0] and made[0] and made[1] and made[0] != made[1]
+
+
 def test_the_cache_stays_within_its_budget(app_settings: Settings) -> None:
     settings = app_settings.model_copy(update={"cache_bytes": 60_000, "access_log": False})
     app = create_app(settings)

@@ -11,9 +11,9 @@ unless it was hit since it was last passed over, in which case it moves to the b
 only sets a flag, cheaper than reordering the entries on every hit.
 
 A hit is the hot path of the whole API, so `answer()` is called straight from the outermost
-layer (`Observe`, which counts it and sends the answer): a hit then costs one pass
-over the request's headers, one dictionary lookup and two messages. Only a miss goes down
-through the layers.
+layer (`Observe`, which gives it its request id, counts it and sends the answer): a hit then
+costs one pass over the request's headers (which also picks up the request id a client sent),
+one dictionary lookup and two messages. Only a miss goes down through the layers.
 """
 
 from collections import OrderedDict
@@ -25,6 +25,8 @@ from app.edge.observe import route_template
 from app.edge.representations import Collector, etag_matches, wants_gzip
 
 Key = tuple[int, str, bytes, bytes, bool, bytes]
+Headers = list[tuple[bytes, bytes]]
+Labels = tuple[str, str, int]  # the metrics' (method, route, status)
 NO_BODY = {"type": "http.response.body", "body": b""}
 
 
@@ -32,15 +34,17 @@ class Clock(Protocol):
     value: int | None  # the dataset version being served
 
 
-Answer = tuple[int, Message, Message, str]  # status, response start and body, route template
+# status, headers, the body message, the metrics' labels, and the X-Request-ID the client sent
+Answer = tuple[int, Headers, Message, Labels, bytes]
 
 
 class Entry:
-    __slots__ = ("body", "etag", "headers", "headers_304", "route", "size", "used")
+    __slots__ = ("body", "etag", "headers", "headers_304", "labels", "route", "size", "used")
 
-    def __init__(self, headers: list[tuple[bytes, bytes]], body: bytes, route: str):
+    def __init__(self, headers: Headers, body: bytes, route: str):
         self.body = {"type": "http.response.body", "body": body}
         self.route = route
+        self.labels = {200: ("GET", route, 200), 304: ("GET", route, 304)}  # made once
         self.etag = next(v for k, v in headers if k == b"etag").strip(b'"')
         self.headers = headers
         self.headers_304 = [(k, v) for k, v in headers if k != b"content-length"]
@@ -72,12 +76,12 @@ class ResponseCache:
     def lookups(self) -> dict[str, int]:
         return {"hit": self.hits, "miss": self.misses}
 
-    def key(self, scope: Scope) -> tuple[Key | None, bytes]:
-        """The request's key (None: not cacheable) and its If-None-Match."""
+    def key(self, scope: Scope) -> tuple[Key | None, bytes, bytes]:
+        """The request's key (None: not cacheable), its If-None-Match and its X-Request-ID."""
         version = self.clock.value
         if version is None or scope["method"] not in ("GET", "HEAD"):
-            return None, b""
-        accept = if_none_match = origin = encodings = b""
+            return None, b"", b""
+        accept = if_none_match = origin = encodings = request_id = b""
         for name, value in scope["headers"]:
             if name == b"accept":
                 accept = value
@@ -87,15 +91,19 @@ class ResponseCache:
                 if_none_match = value
             elif name == b"origin" and self.vary_origin:
                 origin = value
+            elif name == b"x-request-id" and not request_id:  # the first, as on a miss
+                request_id = value
         gzip = bool(encodings) and wants_gzip(encodings)
-        return (version, scope["path"], scope["query_string"], accept, gzip, origin), if_none_match
+        key = (version, scope["path"], scope["query_string"], accept, gzip, origin)
+        return key, if_none_match, request_id
 
-    def answer(self, scope: Scope, fresh: list[tuple[bytes, bytes]]) -> Answer | None:
-        """The status, the two messages that answer the request from the cache (with the
-        `fresh` headers added) and the route template; None when the cache does not hold the
-        response. Not a coroutine: on a hit, the caller sends the messages (each await here
-        would cost a coroutine). Written in one piece: this is the path every hit takes."""
-        key, if_none_match = self.key(scope)
+    def answer(self, scope: Scope) -> Answer | None:
+        """What answers the request from the cache: the status, the headers (the caller adds
+        its own, per request), the body message, the metrics' labels and the X-Request-ID the
+        client sent; None when the cache does not hold the response. Not a coroutine: on a hit,
+        the caller sends the messages (each await here would cost a coroutine). Written in one
+        piece: this is the path every hit takes."""
+        key, if_none_match, request_id = self.key(scope)
         entry = self.entries.get(key)  # type: ignore[arg-type]  # no entry has the key None
         if entry is None:
             return None
@@ -106,8 +114,9 @@ class ResponseCache:
         else:
             status, headers = 200, entry.headers
             body = NO_BODY if scope["method"] == "HEAD" else entry.body
-        start = {"type": "http.response.start", "status": status, "headers": headers + fresh}
-        return status, start, body, entry.route
+        method = scope["method"]  # GET or HEAD: key() gives other methods no key
+        labels = entry.labels[status] if method == "GET" else (method, entry.route, status)
+        return status, headers, body, labels, request_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Fill the cache with what the layers below answer. A hit seldom gets here: only
@@ -115,11 +124,12 @@ class ResponseCache:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        answer = self.answer(scope, [])
+        answer = self.answer(scope)
         if answer is not None:
-            scope["route_template"] = answer[3]  # for the metrics and the log
-            await send(answer[1])
-            await send(answer[2])
+            status, headers, body, labels, _ = answer
+            scope["route_template"] = labels[1]  # for the metrics and the log
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send(body)
             return
         key = self.key(scope)[0]  # a miss reads the headers again: cheap next to rendering it
         if key is None:

@@ -79,11 +79,6 @@ class Metrics(Collector):
         timings[bisect.bisect_left(BUCKETS, seconds)] += 1
         timings[-1] += seconds
 
-    def served(self, method: str, route: str, status: int) -> None:
-        """Count a request the response cache answered: counted, not timed (a hit takes a few
-        microseconds in the app, and timing it would cost a good share of that)."""
-        self.requests[(method, route, status)] += 1
-
     def serving(self, version: int | None) -> None:
         self.version = version
 
@@ -206,10 +201,10 @@ class Recorder:
 
 class Cache(Protocol):
     def answer(
-        self, scope: Scope, fresh: list[tuple[bytes, bytes]]
-    ) -> tuple[int, Message, Message, str] | None:
-        """The status, the messages that answer from the cache (with `fresh` headers) and the
-        route template, or None."""
+        self, scope: Scope
+    ) -> tuple[int, list[tuple[bytes, bytes]], Message, tuple[str, str, int], bytes] | None:
+        """The status, headers and body message that answer from the cache, the metrics'
+        labels (method, route, status) and the X-Request-ID the client sent; or None."""
 
 
 class Observe:
@@ -228,6 +223,12 @@ class Observe:
         self.batches = itertools.count(0)
         self.ids: Iterator[bytes] = iter(())
 
+    def request_id(self, sent: bytes) -> bytes:
+        """The id the client sent, if it is a sound one; else a new one."""
+        if sent and REQUEST_ID.match(sent):
+            return sent
+        return next(self.ids, b"") or self.more_ids()
+
     def more_ids(self) -> bytes:
         """The next request id, making a new batch of them: formatted together, they cost less
         than one at a time."""
@@ -239,25 +240,25 @@ class Observe:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = b""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                if REQUEST_ID.match(value):
-                    request_id = value
-                break
-        if not request_id:
-            request_id = next(self.ids, b"") or self.more_ids()
-        started = time.perf_counter()
         if self.hits is not None:
-            answer = self.hits.answer(scope, [(b"x-request-id", request_id)])
-            if answer is not None:
-                status, start, body, route = answer
-                await send(start)
+            started = time.perf_counter() if self.log is not None else 0.0
+            hit = self.hits.answer(scope)
+            if hit is not None:
+                status, headers, body, labels, sent_id = hit
+                request_id = self.request_id(sent_id)
+                headers = [*headers, (b"x-request-id", request_id)]
+                await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send(body)
-                self.metrics.served(scope["method"], route, status)
+                # Counted, not timed: a hit takes a few microseconds here, and timing it would
+                # cost a good share of that.
+                self.metrics.requests[labels] += 1
                 if self.log is not None:
-                    self.log.record(scope, route, status, time.perf_counter() - started, request_id)
+                    seconds = time.perf_counter() - started
+                    self.log.record(scope, labels[1], status, seconds, request_id)
                 return
+        sent_id = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+        request_id = self.request_id(sent_id)
+        started = time.perf_counter()
         recorder = Recorder(send, request_id)
         try:
             await self.app(scope, receive, recorder)
