@@ -197,15 +197,35 @@ class PersonPublic(Versioned):
     indicators: list[IndicatorPublic]
 
 
+ENTITY_FACTS = 50  # an entity's document embeds at most this many facts of each kind
+
+
+class EntityTotals(Public):
+    commitments: int = Field(description="Commitments that name the entity.")
+    statements: int = Field(description="Statements that name it.")
+    context_events: int = Field(description="Context events that name it.")
+
+
 class EntityPublic(Versioned):
     slug: str
     name: str
     kind: str
     aliases: list[str]
     description: str | None
-    commitments: list[CommitmentPublic]
-    statements: list[StatementPublic]
-    context_events: list[ContextEventPublic]
+    commitments: list[CommitmentPublic] = Field(
+        description=f"The first {ENTITY_FACTS} that name it, by id; all of them: "
+        "`/commitments?mentions={slug}`."
+    )
+    statements: list[StatementPublic] = Field(
+        description=f"The first {ENTITY_FACTS} that name it, by id; all of them: "
+        "`/statements?mentions={slug}`."
+    )
+    context_events: list[ContextEventPublic] = Field(
+        description=f"The first {ENTITY_FACTS} that name it, by id."
+    )
+    totals: EntityTotals = Field(
+        description=f"How many facts of each kind name it (the lists stop at {ENTITY_FACTS})."
+    )
 
 
 class ExcludedRange(Public):

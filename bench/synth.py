@@ -2,7 +2,8 @@
 
 Proportions follow the curated seed: ~36 commitments per dialogue (1-3 areas each, ~20% naming
 an entity, 2-4 evidence spans), ~9 statements, ~3 indicators, 2-4 participations, sometimes a
-context event, aims and a planned next edition. Every dialogue has its own stored source text;
+context event, aims and a planned next edition; ~10% of the statements name an entity (none
+in the curated seed does, but the statements' entity filter needs some to find). Every dialogue has its own stored source text;
 each sentence is written and quoted in one step, so every quote sits at its offsets (code
 points: names and cities carry non-ASCII letters, some quotes an EN SPACE). Series are about
 12 editions long, co-chairs rotate every 3 editions, and each series has a cited registry page
@@ -30,7 +31,7 @@ import orjson
 import yaml
 
 ROOT = Path(__file__).absolute().parent.parent  # not resolved: a copy of the tree may link bench/
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 PER_DIALOGUE = 36
 EDITIONS_PER_SERIES = 12
 RARE_ENTITY = "quillon-accord"
@@ -500,6 +501,10 @@ class Generator:
             said = t.quote(f"{name} noted", role="attribution")
             t.add(" that ")
             words = f"{rng.choice(SUBJECTS)} {rng.choice(PREDICATES)}"
+            entities = []
+            if rng.random() < 0.1:
+                entities = [rng.choice(self.common)["slug"]]
+                words += " within the " + self.entity_name[entities[0]]
             content = t.quote(words)
             t.add(".")
             out.append(
@@ -509,7 +514,7 @@ class Generator:
                     "text": words[0].upper() + words[1:] + ".",
                     "speaker": speaker,
                     "areas": rng.sample(self.area_slugs, rng.randint(0, 1)),
-                    "entities": [],
+                    "entities": entities,
                     "evidence": [content, said],
                 }
             )

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
+from app import schemas
 from app.db import make_engine, metadata
 from app.main import create_app
 from app.seed import bulk
@@ -361,3 +362,32 @@ def test_builder_facts_are_built_in_the_order_asked_and_listed_in_document_order
     assert sorted(map(repr, first.rows)) == sorted(map(repr, second.rows))
     assert type(second.rows[0]).__tablename__ == "commitment"
     assert type(first.rows[0]).__tablename__ == "participation"
+
+
+def test_an_entity_lists_its_first_facts_and_counts_them_all(
+    bulk_file: Path, fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However many facts name an entity, its document holds the first few by id (here 3,
+    so that this small file has more), with totals and the filtered lists for the rest; the
+    bulk loader, its workers trimming as they go, writes what the curated builder makes."""
+    monkeypatch.setattr(schemas, "ENTITY_FACTS", 3)
+    monkeypatch.setattr(bulk, "CHUNK_BYTES", 20_000)  # several chunks, merged
+    engine = make_engine(fresh_url)
+    load_bulk(engine, bulk_file, workers=2)
+    engine.dispose()
+    builder = Builder(whole_seed(bulk_file))
+    builder.build()
+    with TestClient(create_app(Settings(database_url=fresh_url))) as client:
+        entities = client.get("/entities", params={"limit": 100}).json()["items"]
+        for entity in entities:
+            built = builder.docs[("entity", entity["slug"])].model_dump(mode="json")
+            assert entity == built
+            for kind in ("commitments", "statements"):
+                naming = {"mentions": entity["slug"], "limit": 100}
+                listed = client.get(f"/{kind}", params=naming).json()
+                assert entity["totals"][kind] == listed["total"] == len(listed["items"])
+                first = [fact["id"] for fact in listed["items"]][:3]
+                assert [fact["id"] for fact in entity[kind]] == first
+        rare = client.get(f"/entities/{synth.RARE_ENTITY}").json()
+        assert (rare["totals"]["commitments"], len(rare["commitments"])) == (10, 3)
+        assert any(entity["totals"]["statements"] for entity in entities)

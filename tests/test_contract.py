@@ -11,6 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api import dataset
+
 PROBLEM = "application/problem+json"
 
 
@@ -258,6 +260,20 @@ def test_meta_describes_the_dataset(client: TestClient) -> None:
     readout = next(s for s in meta["sources"] if s["id"] == "mfa-cn-2025-03-22")
     assert readout["sha256"] == "51985a817e586b8ac63ba0561f37c20f2820069d4612a724506a1d15daeef162"
     assert "dataset version 1" in meta["citation"]
+
+
+def test_meta_lists_its_first_sources_and_counts_them_all(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everything = client.get("/meta").json()
+    sources = client.get("/sources", params={"limit": 100}).json()
+    assert everything["sources_total"] == sources["total"] == len(everything["sources"]) > 1
+    assert "more sources" not in everything["citation"]
+    monkeypatch.setattr(dataset, "META_SOURCES", 1)  # as if the dataset cited many more
+    meta = client.get("/meta").json()
+    assert [s["id"] for s in meta["sources"]] == [sources["items"][0]["id"]]
+    assert meta["sources_total"] == sources["total"]
+    assert f"and {sources['total'] - 1} more sources (see /sources)" in meta["citation"]
 
 
 def test_the_whole_dataset_as_json(client: TestClient) -> None:

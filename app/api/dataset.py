@@ -14,6 +14,7 @@ from app.api.lists import csv_of
 from app.read import Snapshot, placeholders
 
 router = APIRouter(tags=["dataset"])
+META_SOURCES = 100  # /meta lists this many sources; /sources lists them all
 # The resources of a full download: name -> the kind of document each item is.
 EXPORTED = {
     "dialogues": "dialogue",
@@ -54,8 +55,11 @@ class DatasetMeta(BaseModel):
     loaded_at: str | None
     seed_sha256: str | None
     counts: dict[str, int] = Field(description="Rows per table in this dataset version.")
-    sources: list[SourceChecksum]
-    citation: str
+    sources: list[SourceChecksum] = Field(
+        description=f"The first {META_SOURCES} sources by id; `/sources` lists them all."
+    )
+    sources_total: int = Field(description="How many sources the dataset cites.")
+    citation: str = Field(description="How to cite the dataset (naming its first sources).")
     downloads: dict[str, str]
     versions: list[LoadedVersion] = Field(
         description="Every load that changed something, newest first; see `/changes?since=N`."
@@ -82,9 +86,12 @@ def meta_of(snap: Snapshot) -> dict[str, Any]:
     ]
     row = next((v for v in loads if v["version"] == snap.version), None)
     listed = snap.dicts(
-        "SELECT id, kind, title, publisher, url, sha256, licence FROM source ORDER BY id"
+        "SELECT id, kind, title, publisher, url, sha256, licence FROM source ORDER BY id LIMIT ?",
+        (META_SOURCES,),
     )
+    sources_total = snap.stored_total("sources") or 0
     documents_cited = [s for s in listed if s["kind"] == "document"]
+    more = sources_total - len(listed)
     citation = (
         f"Bilateral Facts API, dataset version {snap.version}"
         + (f" (loaded {row['loaded_at'][:10]})" if row else "")
@@ -92,6 +99,7 @@ def meta_of(snap: Snapshot) -> dict[str, Any]:
         + "; ".join(
             f"{s['publisher']}, \u201c{s['title']}\u201d, {s['url']}" for s in documents_cited
         )
+        + (f"; and {more} more sources (see /sources)" if more > 0 else "")
         + ". Each fact cites its own evidence; see each source's licence note."
     )
     return {
@@ -101,6 +109,7 @@ def meta_of(snap: Snapshot) -> dict[str, Any]:
         "seed_sha256": row["seed_sha256"] if row else None,
         "counts": row["counts"] if row else {},
         "sources": listed,
+        "sources_total": sources_total,
         "citation": citation,
         "downloads": {"json": "/export/dataset.json", "zip": "/export/dataset.zip"},
         "versions": loads,

@@ -18,6 +18,7 @@ from app.seed.format import EvidenceIn
 from app.seed.verify import Seed, evidence_of
 
 FACTS = ("participations", "context_events", "commitments", "statements", "indicators")
+ENTITY_LISTS = ("commitments", "statements", "context_events")  # in an entity's document
 
 
 def span_link(ev: EvidenceIn | m.Evidence, cited_url: str | None) -> str:
@@ -440,11 +441,12 @@ class Builder:
 
     def entity_docs(self, facts: dict[str, dict[Any, Any]]) -> None:
         for e in self.seed.entities.values():
-
-            def naming(section: str, slug: str = e.slug) -> list[Any]:
-                docs = facts[section]
-                return [docs[k] for k in sorted(docs) if slug in docs[k].entities]
-
+            naming = {
+                section: [
+                    doc for _, doc in sorted(facts[section].items()) if e.slug in doc.entities
+                ]
+                for section in ENTITY_LISTS
+            }
             self.docs[("entity", e.slug)] = s.EntityPublic(
                 **self.stamp("entity", e.slug),
                 slug=e.slug,
@@ -452,9 +454,8 @@ class Builder:
                 kind=e.kind,
                 aliases=list(e.aliases),
                 description=e.description,
-                commitments=naming("commitments"),
-                statements=naming("statements"),
-                context_events=naming("context_events"),
+                **{section: docs[: s.ENTITY_FACTS] for section, docs in naming.items()},
+                totals=s.EntityTotals(**{section: len(docs) for section, docs in naming.items()}),
             )
 
     def search_entries(self, facts: dict[str, dict[Any, Any]], dialogues: dict[int, Any]) -> None:

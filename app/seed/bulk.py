@@ -91,7 +91,7 @@ from sqlmodel import SQLModel
 from app import models as m
 from app import schemas as s
 from app.db import ensure_sqlite_folder, make_engine, metadata
-from app.seed.build import FACTS, Builder
+from app.seed.build import ENTITY_LISTS, FACTS, Builder
 from app.seed.format import DialogueIn, SeedFile, SourceIn
 from app.seed.load import KEPT_ACROSS_LOADS, LOAD_LOCK_KEY, LoadResult, migrate
 from app.seed.totals import TABLE as TOTALS_TABLE
@@ -534,13 +534,35 @@ def insert_rows(
 Parts = dict[str, list[tuple[Any, bytes]]]
 
 
+class FirstFacts:
+    """Of the facts taken, the first ENTITY_FACTS by id and how many were taken: what an
+    entity's document embeds and counts, held in bounded memory however many name it."""
+
+    __slots__ = ("items", "taken")
+
+    def __init__(self) -> None:
+        self.items: list[tuple[Any, bytes]] = []
+        self.taken = 0
+
+    def add(self, items: list[tuple[Any, bytes]], taken: int) -> None:
+        self.items += items
+        self.taken += taken
+        if len(self.items) > 2 * s.ENTITY_FACTS:
+            self.items = self.first()
+
+    def first(self) -> list[tuple[Any, bytes]]:
+        return sorted(self.items, key=operator.itemgetter(0))[: s.ENTITY_FACTS]
+
+
 class Gathered:
     def __init__(self) -> None:
         self.area_commitments: Counter[str] = Counter()
         self.country_commitments: Counter[str] = Counter()
         self.country_dialogues: Counter[str] = Counter()
         self.person: defaultdict[str, Parts] = defaultdict(lambda: defaultdict(list))
-        self.entity: defaultdict[str, Parts] = defaultdict(lambda: defaultdict(list))
+        self.entity: defaultdict[str, defaultdict[str, FirstFacts]] = defaultdict(
+            lambda: defaultdict(FirstFacts)
+        )
         self.summaries: dict[int, s.DialogueSummary] = {}
 
     def take(self, kind: str, doc: Any, body: bytes) -> None:
@@ -553,20 +575,20 @@ class Gathered:
             if doc.speaker is not None:
                 self.person[doc.speaker.id]["commitments"].append((doc.id, body))
             for slug in set(doc.entities):
-                self.entity[slug]["commitments"].append((doc.id, body))
+                self.entity[slug]["commitments"].add([(doc.id, body)], 1)
         elif kind == "participation":
             self.person[doc.person.id]["participations"].append((doc.id, body))
         elif kind == "statement":
             if doc.speaker is not None:
                 self.person[doc.speaker.id]["statements"].append((doc.id, body))
             for slug in set(doc.entities):
-                self.entity[slug]["statements"].append((doc.id, body))
+                self.entity[slug]["statements"].add([(doc.id, body)], 1)
         elif kind == "indicator":
             if doc.stated_by is not None:
                 self.person[doc.stated_by.id]["indicators"].append((doc.id, body))
         elif kind == "context_event":
             for slug in set(doc.entities):
-                self.entity[slug]["context_events"].append((doc.id, body))
+                self.entity[slug]["context_events"].add([(doc.id, body)], 1)
         elif kind == "dialogue_summary":
             self.summaries[doc.id] = doc
 
@@ -720,7 +742,7 @@ class ChunkResult:
     dialogues: list[tuple[int, int | None]]  # each block's dialogue id and its `previous`
     counts: tuple[Counter[str], Counter[str], Counter[str]]  # areas', countries', dialogues'
     person: dict[str, dict[str, list[tuple[Any, bytes]]]]
-    entity: dict[str, dict[str, list[tuple[Any, bytes]]]]
+    entity: dict[str, dict[str, FirstFacts]]
     summaries: dict[int, dict[str, Any]]
     shared_spans: list[tuple[tuple[Any, ...], str]]  # evidence rows citing shared sources
     version_keys: Any  # the facts' (kind, key), compact
@@ -974,10 +996,12 @@ class Bulk:
         g.area_commitments.update(areas)
         g.country_commitments.update(countries)
         g.country_dialogues.update(dialogues)
-        for mine, theirs in ((g.person, result.person), (g.entity, result.entity)):
-            for key, parts in theirs.items():
-                for section, items in parts.items():
-                    mine[key][section] += items
+        for key, parts in result.person.items():
+            for section, items in parts.items():
+                g.person[key][section] += items
+        for key, firsts in result.entity.items():
+            for section, theirs in firsts.items():
+                g.entity[key][section].add(theirs.items, theirs.taken)
         summary = self.schemas.DialogueSummary
         g.summaries.update({key: summary(**doc) for key, doc in result.summaries.items()})
         shared_builder, evidence = self.shared_builder, self.models.Evidence
@@ -1274,8 +1298,9 @@ class Bulk:
             parts = g.person.pop(p.id, {})
             write("person", p.id, spliced(person, {k: parts.get(k, []) for k in lists}))
             self.writer.maybe_flush()
-        lists = {"commitments": [], "statements": [], "context_events": []}
         for e in seed.entities.values():
+            naming: dict[str, FirstFacts] = g.entity.pop(e.slug, {})
+            firsts = {section: naming.get(section) or FirstFacts() for section in ENTITY_LISTS}
             entity = s.EntityPublic(
                 **stamp("entity", e.slug),
                 slug=e.slug,
@@ -1283,10 +1308,11 @@ class Bulk:
                 kind=e.kind,
                 aliases=list(e.aliases),
                 description=e.description,
-                **lists,
+                **{section: [] for section in ENTITY_LISTS},
+                totals=s.EntityTotals(**{k: f.taken for k, f in firsts.items()}),
             )
-            parts = g.entity.pop(e.slug, {})
-            write("entity", e.slug, spliced(entity, {k: parts.get(k, []) for k in lists}))
+            parts = {section: f.first() for section, f in firsts.items()}
+            write("entity", e.slug, spliced(entity, parts))
             self.writer.maybe_flush()
 
 

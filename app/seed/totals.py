@@ -1,4 +1,4 @@
-"""Count every list, and each one-value filter of the commitments, once per load.
+"""Count every list, and the one-value filters of commitments and statements, once per load.
 
 A list's `total` then costs one primary-key lookup at any size of data (see `ListTotal`);
 only a request combining filters counts its rows, and stops at a cap. Plain SQL, so both
@@ -40,6 +40,12 @@ COUNTS = [
     ("indicators", "", "SELECT '', count(*) FROM indicator"),
     ("people", "", "SELECT '', count(*) FROM person"),
     ("statements", "", "SELECT '', count(*) FROM statement"),
+    (
+        "statements",
+        "mentions",
+        "SELECT e.slug, count(m.fact_id) FROM entity e LEFT JOIN mention m"
+        " ON m.entity_slug = e.slug AND m.fact_type = 'statement' GROUP BY e.slug",
+    ),
     ("sources", "", "SELECT '', count(*) FROM source"),
     ("series", "", "SELECT '', count(*) FROM series"),
     ("areas", "", "SELECT '', count(*) FROM area"),
