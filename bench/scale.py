@@ -14,7 +14,8 @@ off) and times, over one kept-alive connection, the median of --repeat requests 
   times one page (limit=20) there;
 - a selective filter: the commitments naming an entity that exactly 10 commitments name at
   every size (`?mentions=quillon-accord`);
-- a search for a word in exactly 5 commitments at every size (`/search?q=zephyrite`);
+- a search for a word in exactly 5 commitments at every size (`/search?q=zephyrite`), and
+  for those commitments only (`&kind=commitment`);
 - and, for context, the unfiltered first page, one dialogue, an entity named by ~1/40 of
   the commitments, a search for common words, `/meta` and `/areas`.
 It prints ms per query at each size with the ratio to the smallest size, the totals each
@@ -61,6 +62,10 @@ def queries(meta: dict[str, Any]) -> list[tuple[str, str]]:
             f"/commitments?mentions={meta['rare_entity']}",
         ),
         (f"search q={meta['search_term']}", "/search?" + urlencode({"q": meta["search_term"]})),
+        (
+            f"search q={meta['search_term']}&kind=commitment",
+            "/search?" + urlencode({"q": meta["search_term"], "kind": "commitment"}),
+        ),
         ("first page, no filter", "/commitments"),
         ("one dialogue (middle)", f"/dialogues/{meta['middle_dialogue']}"),
         (f"entity {meta['common_entity']}", f"/entities/{meta['common_entity']}"),

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api import dataset
+from app.api import dataset, search
 
 PROBLEM = "application/problem+json"
 
@@ -239,6 +239,20 @@ def test_search_finds_the_regional_point_for_rcep(client: TestClient) -> None:
     commitments = [h for h in hits if h["kind"] == "commitment"]
     assert commitments and "Regional Comprehensive Economic Partnership" in commitments[0]["title"]
     assert any(h["kind"] == "source" and "#char=" in h["link"] for h in hits)
+
+
+@pytest.mark.parametrize("kind", [None, "commitment"])
+def test_a_search_matching_more_than_it_ranks_says_so(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, kind: str | None
+) -> None:
+    asked = {"q": "trade", "limit": 100, **({"kind": kind} if kind else {})}
+    everything = client.get("/search", params=asked).json()
+    assert everything["total_relation"] == "eq"
+    assert everything["total"] == len(everything["items"]) > 3
+    monkeypatch.setattr(search, "RANKED", 3)  # as if "trade" were in very many entries
+    capped = client.get("/search", params=asked).json()
+    assert (capped["total"], capped["total_relation"], len(capped["items"])) == (3, "gte", 3)
+    assert all(hit in everything["items"] for hit in capped["items"])
 
 
 def test_search_by_kind_and_nonsense(client: TestClient) -> None:
