@@ -11,8 +11,8 @@ from app.read import Snapshot
 
 router = APIRouter(tags=["search"])
 MARK = ("<mark>", "</mark>")
-# A search ranks at most this many matches (the first the index yields) and counts up to it,
-# so that a common word costs the same at any size of data rather than ranking every match.
+# A search ranks at most this many matches (the first by entry id) and counts up to it, so
+# that a common word costs about the same at any size of data rather than ranking every match.
 RANKED = 10_000
 
 
@@ -29,7 +29,7 @@ class SearchResults(BaseModel):
     total: int = Field(description=f"Matches, counted up to {RANKED:,}.")
     total_relation: Literal["eq", "gte"] = Field(
         description=f"`gte`: more than {RANKED:,} entries match, and the hits are ranked among "
-        f"the first {RANKED:,} of them (in the index's order); add words to narrow it."
+        f"the first {RANKED:,} of them (in the order entries were loaded); add words to narrow it."
     )
     limit: int
     offset: int
@@ -77,15 +77,19 @@ def ranked_sqlite(snap: Snapshot, kind: str, params: list[str], total: int, page
     return snap.rows(sql, [*params, *bound, *page])
 
 
-def ranked_postgresql(snap: Snapshot, kind: str, params: list[str], page: list[int]) -> Any:
-    """A page of the first RANKED matches the index yields, best first: only they are read
-    (in the order of a bitmap scan: the table's, which a load writes in id order)."""
+def ranked_postgresql(
+    snap: Snapshot, kind: str, params: list[str], total: int, page: list[int]
+) -> Any:
+    """A page of the first RANKED matches by id, best first. With fewer matches, all of them;
+    with more, ordered by id so that every page ranks the same ones (a scan's own order may
+    change between requests), which PostgreSQL finds by walking the ids until it has enough."""
+    first = "ORDER BY e.id" if total > RANKED else ""
     sql = f"""
     SELECT e.kind, e.key, e.title, e.link,
            ts_headline('english', e.body, e.query,
                        'StartSel=<mark>, StopSel=</mark>, MaxWords=24, MinWords=8') AS snippet
     FROM (SELECT e.id, e.kind, e.key, e.title, e.link, e.body, e.fulltext, query
-          {PG_MATCHES.format(kind=kind)} LIMIT ?) AS e
+          {PG_MATCHES.format(kind=kind)} {first} LIMIT ?) AS e
     ORDER BY ts_rank_cd(e.fulltext, e.query) DESC, e.id
     LIMIT ? OFFSET ?"""
     return snap.rows(sql, [*params, RANKED, *page])
@@ -125,7 +129,7 @@ def search(
         if sqlite:
             rows = ranked_sqlite(snap, where_kind, matching, total, [limit, offset])
         else:
-            rows = ranked_postgresql(snap, where_kind, matching, [limit, offset])
+            rows = ranked_postgresql(snap, where_kind, matching, total, [limit, offset])
         hits = [
             {"kind": kind_, "id": key, "title": title, "link": link, "snippet": snippet}
             for kind_, key, title, link, snippet in rows
