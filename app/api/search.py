@@ -60,10 +60,11 @@ def count_matches(snap: Snapshot, matches: str, params: list[str]) -> int:
     return int(snap.value(sql, [*params, RANKED + 1]))
 
 
-def ranked_sqlite(snap: Snapshot, kind: str, params: list[str], total: int, page: list[int]) -> Any:
-    """A page of the first RANKED matches by rowid, best first. FTS5 yields matches in rowid
+def ranked_sqlite(
+    snap: Snapshot, matches: str, params: list[str], total: int, page: list[int]
+) -> Any:
+    """A page of the first RANKED `matches` by rowid, best first. FTS5 yields matches in rowid
     order, and a bound on the rowid narrows its own scan."""
-    matches = SQLITE_MATCHES.format(kind=kind)
     upto, bound = "", []
     if total > RANKED:
         last = f"SELECT search_fts.rowid {matches} ORDER BY search_fts.rowid LIMIT 1 OFFSET ?"
@@ -78,9 +79,9 @@ def ranked_sqlite(snap: Snapshot, kind: str, params: list[str], total: int, page
 
 
 def ranked_postgresql(
-    snap: Snapshot, kind: str, params: list[str], total: int, page: list[int]
+    snap: Snapshot, matches: str, params: list[str], total: int, page: list[int]
 ) -> Any:
-    """A page of the first RANKED matches by id, best first. With fewer matches, all of them;
+    """A page of the first RANKED `matches` by id, best first. With fewer matches, all of them;
     with more, ordered by id so that every page ranks the same ones (a scan's own order may
     change between requests), which PostgreSQL finds by walking the ids until it has enough."""
     first = "ORDER BY e.id" if total > RANKED else ""
@@ -89,7 +90,7 @@ def ranked_postgresql(
            ts_headline('english', e.body, e.query,
                        'StartSel=<mark>, StopSel=</mark>, MaxWords=24, MinWords=8') AS snippet
     FROM (SELECT e.id, e.kind, e.key, e.title, e.link, e.body, e.fulltext, query
-          {PG_MATCHES.format(kind=kind)} {first} LIMIT ?) AS e
+          {matches} {first} LIMIT ?) AS e
     ORDER BY ts_rank_cd(e.fulltext, e.query) DESC, e.id
     LIMIT ? OFFSET ?"""
     return snap.rows(sql, [*params, RANKED, *page])
@@ -126,10 +127,8 @@ def search(
     if query:
         matches = (SQLITE_MATCHES if sqlite else PG_MATCHES).format(kind=where_kind)
         total = count_matches(snap, matches, matching)
-        if sqlite:
-            rows = ranked_sqlite(snap, where_kind, matching, total, [limit, offset])
-        else:
-            rows = ranked_postgresql(snap, where_kind, matching, total, [limit, offset])
+        ranked = ranked_sqlite if sqlite else ranked_postgresql
+        rows = ranked(snap, matches, matching, total, [limit, offset])
         hits = [
             {"kind": kind_, "id": key, "title": title, "link": link, "snippet": snippet}
             for kind_, key, title, link, snippet in rows

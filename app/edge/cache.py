@@ -109,12 +109,12 @@ class ResponseCache:
             return None
         entry.used = True
         self.hits += 1
+        method = scope["method"]  # GET or HEAD: key() gives other methods no key
         if if_none_match and etag_matches(if_none_match, entry.etag):
             status, headers, body = 304, entry.headers_304, NO_BODY
         else:
             status, headers = 200, entry.headers
-            body = NO_BODY if scope["method"] == "HEAD" else entry.body
-        method = scope["method"]  # GET or HEAD: key() gives other methods no key
+            body = NO_BODY if method == "HEAD" else entry.body
         labels = entry.labels[status] if method == "GET" else (method, entry.route, status)
         return status, headers, body, labels, request_id
 

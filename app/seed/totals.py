@@ -8,6 +8,16 @@ loaders (the curated seed and the bulk format) share it after writing their rows
 from sqlalchemy import Connection, text
 
 TABLE = "list_total"  # internal: not a table of facts, so not in a dataset's counts
+
+
+def naming(fact_type: str) -> str:
+    """How many facts of this type name each entity."""
+    return (
+        "SELECT e.slug, count(m.fact_id) FROM entity e LEFT JOIN mention m"
+        f" ON m.entity_slug = e.slug AND m.fact_type = '{fact_type}' GROUP BY e.slug"
+    )
+
+
 # (list, filter, the SQL that yields (value, count) pairs)
 COUNTS = [
     ("commitments", "", "SELECT '', count(*) FROM commitment"),
@@ -30,22 +40,12 @@ COUNTS = [
         "SELECT CAST(dialogue_id AS TEXT), count(*) FROM commitment GROUP BY dialogue_id",
     ),
     ("commitments", "kind", "SELECT kind, count(*) FROM commitment GROUP BY kind"),
-    (
-        "commitments",
-        "mentions",
-        "SELECT e.slug, count(m.fact_id) FROM entity e LEFT JOIN mention m"
-        " ON m.entity_slug = e.slug AND m.fact_type = 'commitment' GROUP BY e.slug",
-    ),
+    ("commitments", "mentions", naming("commitment")),
     ("dialogues", "", "SELECT '', count(*) FROM dialogue"),
     ("indicators", "", "SELECT '', count(*) FROM indicator"),
     ("people", "", "SELECT '', count(*) FROM person"),
     ("statements", "", "SELECT '', count(*) FROM statement"),
-    (
-        "statements",
-        "mentions",
-        "SELECT e.slug, count(m.fact_id) FROM entity e LEFT JOIN mention m"
-        " ON m.entity_slug = e.slug AND m.fact_type = 'statement' GROUP BY e.slug",
-    ),
+    ("statements", "mentions", naming("statement")),
     ("sources", "", "SELECT '', count(*) FROM source"),
     ("series", "", "SELECT '', count(*) FROM series"),
     ("areas", "", "SELECT '', count(*) FROM area"),
